@@ -1,0 +1,12 @@
+"""keras_resize_layers: resizing that gives the same pixels in training and serving.
+
+`import keras_resize_layers.layers` works without TensorFlow (JAX or PyTorch
+backends); the TensorFlow-only modules (`data`, `serving`) load on use.
+"""
+
+from keras_resize_layers.options import METHODS, POLICIES
+from keras_resize_layers.resize import resize
+
+__version__ = "0.1.0"
+
+__all__ = ["resize", "METHODS", "POLICIES", "__version__"]

@@ -1,0 +1,75 @@
+"""Aspect-ratio geometry: where each image's source box and output placement lie.
+
+All functions take a backend namespace `bk` (see `backend.py`) and integer
+tensors of per-image input heights and widths of shape `(B,)`, and return a
+dict of int32 tensors of shape `(B,)`:
+
+- `box_y`, `box_x`, `box_h`, `box_w`: the source box in input pixels;
+- `place_y`, `place_x`, `place_h`, `place_w`: where the resampled box lands
+  in the `(height, width)` output (the rest is `fill_value`).
+"""
+
+
+def _round_div(bk, num, den):
+    """round(num / den) for non-negative int32 tensors, exactly, half up."""
+    xnp = bk.numpy
+    return xnp.floor_divide(2 * num + den, 2 * den)
+
+
+def stretch(bk, in_h, in_w, size):
+    h, w = size
+    zeros = in_h * 0
+    return dict(
+        box_y=zeros, box_x=zeros, box_h=in_h, box_w=in_w,
+        place_y=zeros, place_x=zeros, place_h=zeros + h, place_w=zeros + w,
+    )
+
+
+def center_crop(bk, in_h, in_w, size, crop_fraction=1.0):
+    """Largest centred box with the output's aspect ratio, scaled by `crop_fraction`."""
+    xnp = bk.numpy
+    h, w = size
+    wider = in_w * h > in_h * w
+    box_h = xnp.where(wider, in_h, _round_div(bk, in_w * h, w))
+    box_w = xnp.where(wider, _round_div(bk, in_h * w, h), in_w)
+    if crop_fraction != 1.0:
+        f = float(crop_fraction)
+        box_h = bk.cast(xnp.floor(bk.cast(box_h, "float32") * f + 0.5), "int32")
+        box_w = bk.cast(xnp.floor(bk.cast(box_w, "float32") * f + 0.5), "int32")
+    box_h = xnp.clip(box_h, 1, in_h)
+    box_w = xnp.clip(box_w, 1, in_w)
+    zeros = in_h * 0
+    return dict(
+        box_y=xnp.floor_divide(in_h - box_h, 2),
+        box_x=xnp.floor_divide(in_w - box_w, 2),
+        box_h=box_h, box_w=box_w,
+        place_y=zeros, place_x=zeros, place_h=zeros + h, place_w=zeros + w,
+    )
+
+
+def letterbox(bk, in_h, in_w, size):
+    """Whole image scaled to fit inside `size`, centred; the margins are padding."""
+    xnp = bk.numpy
+    h, w = size
+    wider = in_w * h > in_h * w
+    place_h = xnp.where(wider, _round_div(bk, in_h * w, in_w), h)
+    place_w = xnp.where(wider, w, _round_div(bk, in_w * h, in_h))
+    place_h = xnp.clip(place_h, 1, h)
+    place_w = xnp.clip(place_w, 1, w)
+    zeros = in_h * 0
+    return dict(
+        box_y=zeros, box_x=zeros, box_h=in_h, box_w=in_w,
+        place_y=xnp.floor_divide(h - place_h, 2),
+        place_x=xnp.floor_divide(w - place_w, 2),
+        place_h=place_h, place_w=place_w,
+    )
+
+
+def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0):
+    in_h = bk.cast(in_h, "int32")
+    in_w = bk.cast(in_w, "int32")
+    if policy == "stretch":
+        return stretch(bk, in_h, in_w, size)
+    if policy == "crop":
+        return center_crop(bk, in_h, in_w, size, crop_fraction)
+    return letterbox(bk, in_h, in_w, size)

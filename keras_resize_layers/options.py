@@ -1,0 +1,118 @@
+"""Validation of the user-facing options shared by every resize path.
+
+Pure Python: no TensorFlow, no backend. Every public entry point (function,
+layer, tf.data map function) validates through these helpers so that a bad
+argument gives the same message wherever it is passed.
+"""
+
+METHODS = (
+    "nearest",
+    "bilinear",
+    "bicubic",
+    "area",
+    "lanczos3",
+    "lanczos5",
+    "gaussian",
+    "mitchellcubic",
+)
+POLICIES = ("stretch", "crop", "pad")
+IMAGE_DTYPES = (
+    "uint8",
+    "uint16",
+    "int32",
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+)
+INTEGER_RANGES = {"uint8": (0, 255), "uint16": (0, 65535), "int32": (-(2**31), 2**31 - 1)}
+
+
+def check_size(height, width):
+    """Returns `(height, width)` as Python ints or raises ValueError."""
+    for name, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) and not (
+            hasattr(value, "__index__")
+        ):
+            raise TypeError(
+                f"`{name}` must be a positive integer. Received: {name}={value!r}"
+            )
+        if int(value) <= 0:
+            raise ValueError(
+                f"`{name}` must be a positive integer. Received: {name}={value!r}"
+            )
+    return int(height), int(width)
+
+
+def check_method(method):
+    if method not in METHODS:
+        raise ValueError(
+            f"Unknown `method`: {method!r}. Expected one of {', '.join(METHODS)}."
+        )
+    return method
+
+
+def check_policy(policy):
+    if policy not in POLICIES:
+        raise ValueError(
+            f"Unknown `policy`: {policy!r}. Expected one of {', '.join(POLICIES)}."
+        )
+    return policy
+
+
+def check_crop_fraction(crop_fraction):
+    try:
+        value = float(crop_fraction)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "`crop_fraction` must be a number in (0, 1]. "
+            f"Received: crop_fraction={crop_fraction!r}"
+        ) from None
+    if not 0.0 < value <= 1.0:
+        raise ValueError(
+            "`crop_fraction` must be in (0, 1]. "
+            f"Received: crop_fraction={crop_fraction!r}"
+        )
+    return value
+
+
+def check_dtype(dtype, argument="dtype"):
+    """Normalizes a dtype-like value to its name; raises TypeError if unsupported."""
+    name = getattr(dtype, "name", None) or str(dtype)
+    if hasattr(dtype, "as_numpy_dtype") or hasattr(dtype, "is_floating"):
+        name = dtype.name
+    name = {"float": "float32", "double": "float64", "half": "float16"}.get(name, name)
+    if name not in IMAGE_DTYPES:
+        raise TypeError(
+            f"Unsupported {argument}: {name}. Images must have one of the dtypes "
+            f"{', '.join(IMAGE_DTYPES)}."
+        )
+    return name
+
+
+def check_fill_value(fill_value):
+    try:
+        return float(fill_value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`fill_value` must be a number. Received: fill_value={fill_value!r}"
+        ) from None
+
+
+def check_options(height, width, method, antialias, policy, crop_fraction,
+                  fill_value, dtype):
+    """Validates every resize option at once; returns them normalized."""
+    height, width = check_size(height, width)
+    if not isinstance(antialias, bool):
+        raise TypeError(
+            f"`antialias` must be True or False. Received: antialias={antialias!r}"
+        )
+    return dict(
+        size=(height, width),
+        method=check_method(method),
+        antialias=antialias,
+        policy=check_policy(policy),
+        crop_fraction=check_crop_fraction(crop_fraction),
+        fill_value=check_fill_value(fill_value),
+        dtype=check_dtype(dtype),
+    )

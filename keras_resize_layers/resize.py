@@ -1,0 +1,185 @@
+"""`resize`: the one function behind the layer, the tf.data map function and serving."""
+
+import numpy as np
+
+from keras_resize_layers import backend as backend_lib
+from keras_resize_layers import geometry as geometry_lib
+from keras_resize_layers import options
+from keras_resize_layers import resample as resample_lib
+
+IMPLEMENTATIONS = ("auto", "matmul", "tf")
+
+
+def _dtype_name(x):
+    from keras import backend as kb
+
+    dtype = x.dtype
+    try:
+        name = kb.standardize_dtype(dtype)
+    except Exception:  # e.g. tf.string on some versions
+        name = getattr(dtype, "name", str(dtype))
+    return options.check_dtype(name, argument="image dtype")
+
+
+def _static_shape(x):
+    shape = x.shape
+    if hasattr(shape, "as_list"):
+        return shape.as_list() if shape.rank is not None else None
+    return list(shape)
+
+
+def _check_static_shape(shape):
+    if shape is None:
+        raise ValueError("`images` must have a known rank (3 or 4).")
+    if len(shape) not in (3, 4):
+        raise ValueError(
+            "`images` must have rank 3 (height, width, channels) or rank 4 "
+            f"(batch, height, width, channels). Received: images.shape={tuple(shape)} "
+            f"(rank {len(shape)})"
+        )
+    height, width, channels = shape[-3:]
+    for name, dim in (("height", height), ("width", width), ("channels", channels)):
+        if dim == 0:
+            raise ValueError(
+                f"`images` has a zero-size {name}: images.shape={tuple(shape)}. "
+                "Every image must have non-zero height, width and channels."
+            )
+
+
+def cast_output(bk, x, in_dtype, out_dtype):
+    """float32 -> `out_dtype`: integer outputs are rounded and saturated.
+
+    Kernels that overshoot (bicubic, lanczos) are clipped to the input
+    dtype's range when both are integer (uint8 in, uint16 out stays 0..255).
+    """
+    xnp = bk.numpy
+    if out_dtype in options.INTEGER_RANGES:
+        lo, hi = options.INTEGER_RANGES[out_dtype]
+        if in_dtype in options.INTEGER_RANGES:
+            in_lo, in_hi = options.INTEGER_RANGES[in_dtype]
+            lo, hi = max(lo, in_lo), min(hi, in_hi)
+        x = xnp.clip(xnp.round(x), float(lo), float(hi))
+    return bk.cast(x, out_dtype)
+
+
+def resize(images, size, method="bilinear", antialias=True, policy="stretch",
+           crop_fraction=1.0, fill_value=0.0, dtype="float32",
+           implementation="auto", backend=None):
+    """Resizes images with a chosen kernel, antialiasing and aspect-ratio policy.
+
+    The one resampling core of the library: `layers.Resize`, the tf.data map
+    function `data.resize_fn` and exported serving signatures all call it, so
+    they produce the same pixels.
+
+    Args:
+        images: `(H, W, C)` or `(N, H, W, C)` tensor or NumPy array, or a
+            `tf.RaggedTensor` batch `(N, None, None, C)` of images of
+            different sizes. dtypes: uint8, uint16, int32, float16, bfloat16,
+            float32, float64. Any number of channels.
+        size: `(height, width)` of the output.
+        method: resampling kernel, one of `nearest`, `bilinear`, `bicubic`,
+            `area`, `lanczos3`, `lanczos5`, `gaussian`, `mitchellcubic`.
+            Defaults to `"bilinear"`.
+        antialias: when shrinking, widen the kernel by the scale factor so that
+            detail finer than the output grid is averaged, not aliased. Has no
+            effect on `nearest` and `area` (a box average). Defaults to `True`.
+        policy: `"stretch"` (ignore the aspect ratio), `"crop"` (centre crop
+            to the output aspect ratio, keeping `crop_fraction` of it) or
+            `"pad"` (letterbox with `fill_value`). Defaults to `"stretch"`.
+        crop_fraction: in (0, 1]; with `policy="crop"`, the fraction of the
+            aspect-ratio box kept (0.875 is the ImageNet evaluation recipe).
+        fill_value: value of the padding with `policy="pad"`, on the output
+            scale. Defaults to 0.
+        dtype: output dtype. Values keep the input's scale (0..255 for uint8).
+            Integer outputs are rounded and saturated. Defaults to `"float32"`.
+        implementation: `"auto"` (TensorFlow's kernels on CPU, matrix
+            products on GPU, under XLA and on other backends), `"matmul"` or
+            `"tf"`. Both agree to 1e-3 on the 0..255 scale.
+        backend: Keras backend name or namespace; defaults to the global one.
+
+    Returns:
+        Dense `(N, height, width, C)` (or `(height, width, C)` for rank-3
+        input) tensor of `dtype`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> image = np.zeros((480, 640, 3), "uint8")
+    >>> resize(image, (224, 224), policy="crop", crop_fraction=0.875).shape
+    TensorShape([224, 224, 3])
+    """
+    if isinstance(size, int) or len(size) != 2:
+        raise ValueError(
+            f"`size` must be a (height, width) pair. Received: size={size!r}"
+        )
+    opts = options.check_options(size[0], size[1], method, antialias, policy,
+                                 crop_fraction, fill_value, dtype)
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(
+            f"Unknown `implementation`: {implementation!r}. Expected one of "
+            f"{', '.join(IMPLEMENTATIONS)}."
+        )
+    bk = backend_lib.get(backend)
+    if backend_lib.is_ragged(images):
+        if bk.name != "tensorflow":
+            raise ValueError("Ragged batches need the TensorFlow backend.")
+        return _resize_ragged(bk, images, opts, implementation)
+    if isinstance(images, (np.ndarray, list, tuple)):
+        images = np.asarray(images)
+    in_dtype = _dtype_name(images)
+    shape = _static_shape(images)
+    _check_static_shape(shape)
+    images = bk.convert_to_tensor(images)
+    unbatched = len(shape) == 3
+    if unbatched:
+        images = bk.numpy.expand_dims(images, 0)
+    if bk.name == "tensorflow" and None in shape[-3:-1]:
+        from keras_resize_layers import tf_ops
+
+        images = tf_ops.assert_nonempty(images)
+    dyn = bk.shape(images)
+    one = bk.numpy.ones((1,), "int32")
+    geometry = geometry_lib.for_policy(
+        bk, opts["policy"], one * dyn[1], one * dyn[2], opts["size"],
+        opts["crop_fraction"],
+    )
+    out = _resample(bk, bk.cast(images, "float32"), opts, geometry, True,
+                    implementation)
+    out = cast_output(bk, out, in_dtype, opts["dtype"])
+    return out[0] if unbatched else out
+
+
+def _resample(bk, images, opts, geometry, shared, implementation):
+    use_tf = implementation == "tf"
+    if implementation == "auto" and bk.name == "tensorflow":
+        from keras_resize_layers import tf_ops
+
+        # TF's ResizeArea drifts up to ~6e-3 (0..255 scale) when enlarging;
+        # the integer-exact matmul weights do not, so area always uses them.
+        use_tf = opts["method"] != "area" and tf_ops.use_tf_kernels()
+    if use_tf:
+        if bk.name != "tensorflow":
+            raise ValueError('implementation="tf" needs the TensorFlow backend.')
+        from keras_resize_layers import tf_ops
+
+        return tf_ops.resample_with_tf_kernels(
+            images, opts["size"], geometry, opts["method"], opts["antialias"],
+            opts["fill_value"], shared,
+        )
+    return resample_lib.resample(
+        bk, images, opts["size"], geometry, opts["method"], opts["antialias"],
+        opts["fill_value"], opts["policy"], shared,
+    )
+
+
+def _resize_ragged(bk, images, opts, implementation):
+    from keras_resize_layers import tf_ops
+
+    in_dtype = options.check_dtype(images.dtype.name, argument="image dtype")
+    dense, heights, widths = tf_ops.ragged_to_dense(images)
+    geometry = geometry_lib.for_policy(
+        bk, opts["policy"], heights, widths, opts["size"], opts["crop_fraction"]
+    )
+    out = _resample(bk, bk.cast(dense, "float32"), opts, geometry, False,
+                    implementation)
+    return cast_output(bk, out, in_dtype, opts["dtype"])

@@ -1,0 +1,121 @@
+"""TensorFlow-only pieces of the resize core.
+
+Ragged batches, runtime shape assertions that raise `InvalidArgumentError`
+inside graphs and `tf.data`, and the CPU implementation that calls
+TensorFlow's own resize kernels (ScaleAndTranslate, ResizeBilinear, ...),
+which on a 2-core CPU beat the dense matmul of `resample.py`. Imported only
+when the input or the backend is TensorFlow.
+"""
+
+import tensorflow as tf
+from tensorflow.python.ops import control_flow_util
+
+
+def in_xla_context():
+    """True while tracing a function that XLA compiles (`jit_compile=True`)."""
+    graph = tf.compat.v1.get_default_graph()
+    return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+
+
+def gpu_available():
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
+def use_tf_kernels():
+    """The per-device choice: TF's kernels on CPU, matmul on GPU and under XLA.
+
+    TF's antialiased resize (ScaleAndTranslate) has a CPU kernel only and no
+    XLA lowering; on a GPU it would silently run on the host.
+    """
+    return not in_xla_context() and not gpu_available()
+
+
+def ragged_to_dense(images):
+    """Ragged `(N, None, None, C)` -> (dense zero-padded batch, heights, widths).
+
+    Raises InvalidArgumentError when an image's rows differ in length or an
+    image is empty.
+    """
+    if images.shape.rank != 4:
+        raise ValueError(
+            "A ragged batch of images must have rank 4 (N, None, None, C). "
+            f"Received: images.shape={images.shape}"
+        )
+    heights = tf.cast(images.row_lengths(), tf.int32)
+    if images.ragged_rank >= 2:
+        row_widths = tf.cast(images.values.row_lengths(), tf.int32)
+        starts = tf.cast(images.row_starts(), tf.int32)
+        widths = tf.gather(
+            row_widths, tf.minimum(starts, tf.maximum(tf.size(row_widths) - 1, 0))
+        )
+        widths = tf.where(heights > 0, widths, 0)
+        rows_image = tf.cast(images.value_rowids(), tf.int32)
+        uniform = tf.reduce_all(tf.equal(row_widths, tf.gather(widths, rows_image)))
+        checks = [
+            tf.debugging.Assert(
+                uniform,
+                ["Every row of an image in a ragged batch must have the same width."],
+            )
+        ]
+    else:
+        widths = tf.fill(tf.shape(heights), tf.shape(images.values)[1])
+        checks = []
+    checks.append(
+        tf.debugging.assert_positive(
+            tf.minimum(heights, widths),
+            message="Images must have non-zero height and width; the ragged batch "
+            "holds an empty image (height or width 0).",
+        )
+    )
+    with tf.control_dependencies(checks):
+        dense = images.to_tensor()
+    return dense, heights, widths
+
+
+def assert_nonempty(images):
+    """Runtime check of height/width > 0 for tensors whose shape is not static."""
+    shape = tf.shape(images)
+    check = tf.debugging.assert_positive(
+        tf.minimum(shape[-3], shape[-2]),
+        message="Images must have non-zero height and width (got a zero-size image).",
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
+
+
+def _resize_one(image, size, g, method, antialias, fill_value):
+    """image (H, W, C) or batch; g: scalars of one geometry."""
+    crop = image[..., g["box_y"]:g["box_y"] + g["box_h"],
+                 g["box_x"]:g["box_x"] + g["box_w"], :]
+    out = tf.image.resize(
+        crop, tf.stack([g["place_h"], g["place_w"]]), method=method,
+        antialias=antialias,
+    )
+    h, w = size
+    pads = [[g["place_y"], h - g["place_y"] - g["place_h"]],
+            [g["place_x"], w - g["place_x"] - g["place_w"]], [0, 0]]
+    if len(image.shape) == 4:
+        pads = [[0, 0]] + pads
+    out = tf.pad(out, pads, constant_values=fill_value)
+    return out
+
+
+def resample_with_tf_kernels(images, size, geometry, method, antialias,
+                             fill_value, shared):
+    """Same contract as `resample.resample`, using TF's resize kernels."""
+    h, w = size
+    images = tf.convert_to_tensor(images)
+    if shared:
+        g = {k: v[0] for k, v in geometry.items()}
+        out = _resize_one(images, size, g, method, antialias, fill_value)
+    else:
+        def one(args):
+            image, g = args
+            return _resize_one(image, size, g, method, antialias, fill_value)
+
+        out = tf.map_fn(
+            one, (images, geometry),
+            fn_output_signature=tf.TensorSpec([h, w, None], tf.float32),
+        )
+    out = tf.ensure_shape(out, [None, h, w, images.shape[-1]])
+    return out

@@ -1,0 +1,26 @@
+from setuptools import find_packages, setup
+
+BENCH = ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7",
+         "scikit-image>=0.22", "mlxtend>=0.23"]
+
+setup(
+    name="keras_resize_layers",
+    version="0.1.0",
+    description="Resizing and augmentation as Keras 3 layers and tf.data map "
+    "functions that give the same pixels in training and serving.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_resize_layers", "keras_resize_layers.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.15,<4",
+        "tensorflow-datasets>=4.9",
+        "numpy",
+        "absl-py",
+    ],
+    extras_require={
+        "bench": BENCH,
+        "test": ["pytest>=8", "jax[cpu]>=0.4.30"] + BENCH,
+    },
+)
