@@ -1,0 +1,35 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def _photos():
+    from skimage import data
+
+    return {name: getattr(data, name)() for name in ("astronaut", "coffee", "chelsea")}
+
+
+@pytest.fixture(scope="session")
+def photos():
+    """Real photos shipped by scikit-image: 512x512, 400x600, 300x451 RGB uint8."""
+    return _photos()
+
+
+@pytest.fixture(scope="session")
+def rng():
+    return np.random.default_rng(1234)
+
+
+def exact_area_weights(n_in, n_out):
+    """float64 reference for area averaging along one axis."""
+    scale = n_in / n_out
+    w = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        a, b = o * scale, (o + 1) * scale
+        for j in range(n_in):
+            w[o, j] = max(0.0, min(j + 1, b) - max(j, a)) / scale
+    return w

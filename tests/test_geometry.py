@@ -1,0 +1,45 @@
+"""Aspect-ratio geometry: hand-computed boxes and placements."""
+
+import numpy as np
+import pytest
+
+from keras_resize_layers import backend, geometry
+
+
+def _g(policy, h, w, size, crop_fraction=1.0):
+    bk = backend.get("tensorflow")
+    g = geometry.for_policy(bk, policy, np.array([h]), np.array([w]), size,
+                            crop_fraction)
+    return {k: int(np.asarray(v)[0]) for k, v in g.items()}
+
+
+@pytest.mark.parametrize("h, w, size, crop_fraction, box", [
+    (4, 8, (4, 4), 1.0, (0, 2, 4, 4)),        # wide image, square target
+    (8, 4, (4, 4), 1.0, (2, 0, 4, 4)),        # tall image
+    (480, 640, (224, 224), 0.875, (30, 110, 420, 420)),  # ImageNet eval recipe
+    (300, 451, (224, 224), 1.0, (0, 75, 300, 300)),
+    (100, 100, (50, 100), 1.0, (25, 0, 50, 100)),
+    (3, 3, (10, 10), 0.1, (1, 1, 1, 1)),      # never an empty box
+])
+def test_center_crop_boxes(h, w, size, crop_fraction, box):
+    g = _g("crop", h, w, size, crop_fraction)
+    assert (g["box_y"], g["box_x"], g["box_h"], g["box_w"]) == box
+    assert (g["place_y"], g["place_x"], g["place_h"], g["place_w"]) == (0, 0) + size
+
+
+@pytest.mark.parametrize("h, w, size, place", [
+    (4, 8, (4, 4), (1, 0, 2, 4)),
+    (8, 4, (4, 4), (0, 1, 4, 2)),
+    (300, 451, (224, 224), (37, 0, 149, 224)),
+    (10, 1000, (20, 20), (9, 0, 1, 20)),      # never an empty placement
+    (5, 5, (7, 9), (0, 1, 7, 7)),
+])
+def test_letterbox_placements(h, w, size, place):
+    g = _g("pad", h, w, size)
+    assert (g["place_y"], g["place_x"], g["place_h"], g["place_w"]) == place
+    assert (g["box_y"], g["box_x"], g["box_h"], g["box_w"]) == (0, 0, h, w)
+
+
+def test_stretch_uses_whole_image():
+    g = _g("stretch", 7, 9, (3, 5))
+    assert (g["box_h"], g["box_w"], g["place_h"], g["place_w"]) == (7, 9, 3, 5)

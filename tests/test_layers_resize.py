@@ -1,0 +1,135 @@
+"""The `Resize` layer: serialization, models, tf.data, ragged batches, other backends."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_resize_layers as krl
+from keras_resize_layers.layers import Resize
+
+CONFIG = dict(height=48, width=64, method="lanczos3", antialias=True, policy="pad",
+              crop_fraction=0.875, fill_value=7.0, output_dtype="float32")
+
+
+def test_matches_core_function(photos):
+    layer = Resize(**CONFIG)
+    for photo in photos.values():
+        ref = krl.resize(photo, (48, 64), method="lanczos3", policy="pad",
+                         crop_fraction=0.875, fill_value=7.0).numpy()
+        np.testing.assert_array_equal(layer(photo).numpy(), ref)
+
+
+def test_get_config_round_trip():
+    layer = Resize(**CONFIG, name="resize_in")
+    config = layer.get_config()
+    for key, value in CONFIG.items():
+        assert config[key] == value
+    clone = Resize.from_config(config)
+    assert clone.get_config() == config
+
+
+def test_compute_output_shape():
+    layer = Resize(10, 20)
+    assert layer.compute_output_shape((None, None, None, 3)) == (None, 10, 20, 3)
+    assert layer.compute_output_shape((None, None, 1)) == (10, 20, 1)
+
+
+def _model():
+    inputs = keras.Input(shape=(None, None, 3), dtype="uint8")
+    x = Resize(32, 32, policy="crop", crop_fraction=0.875)(inputs)
+    x = keras.layers.Rescaling(1 / 255)(x)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(2, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_functional_model_trains_from_tf_data_and_survives_keras_save(tmp_path, photos):
+    images = np.stack([photos["coffee"][:300, :451], photos["chelsea"]])
+    labels = np.array([0, 1])
+    model = _model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(2)
+    history = model.fit(ds, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(images, verbose=0),
+                               model.predict(images, verbose=0), atol=1e-6)
+    # Images of another size go through the same saved model.
+    assert reloaded.predict(photos["astronaut"][None], verbose=0).shape == (1, 2)
+
+
+def test_ragged_batch_in_model_and_tf_data(photos):
+    images = list(photos.values())
+    ragged = tf.ragged.constant([i.tolist() for i in images], ragged_rank=2,
+                                dtype=tf.uint8)
+    layer = Resize(40, 40, method="bicubic", policy="crop")
+    out = layer(ragged).numpy()
+    for i, image in enumerate(images):
+        np.testing.assert_array_equal(out[i], layer(image).numpy())
+    ds = tf.data.Dataset.from_generator(
+        lambda: iter(images), output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
+    ).ragged_batch(3).map(layer)
+    np.testing.assert_array_equal(next(iter(ds)).numpy(), out)
+
+
+def test_batched_map_in_tf_data(photos):
+    photo = photos["astronaut"]
+    layer = Resize(30, 30)
+    ds = tf.data.Dataset.from_tensor_slices(np.stack([photo] * 4)).batch(2).map(layer)
+    batches = list(ds)
+    assert [b.shape for b in batches] == [(2, 30, 30, 3)] * 2
+    np.testing.assert_array_equal(batches[0][0].numpy(), layer(photo).numpy())
+
+
+def test_integer_output_dtype(photos):
+    out = Resize(20, 20, method="bicubic", output_dtype="uint8")(photos["chelsea"])
+    assert out.dtype == tf.uint8
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="Unknown `method`: 'bogus'"):
+        Resize(10, 10, method="bogus")
+    with pytest.raises(ValueError, match="height"):
+        Resize(0, 10)
+
+
+JAX_SCRIPT = r"""
+import json, sys
+import numpy as np
+import keras_resize_layers.layers as L
+assert "tensorflow" not in sys.modules, "importing the layers pulled in TensorFlow"
+import jax
+x = np.load(sys.argv[1])
+out = {}
+for policy in ("stretch", "crop", "pad"):
+    layer = L.Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
+                     fill_value=5.0)
+    y = jax.jit(lambda a: layer(a))(x)
+    out[policy] = np.asarray(y).tolist()
+out["tensorflow_imported"] = "tensorflow" in sys.modules
+print(json.dumps(out))
+"""
+
+
+def test_jax_backend_parity_without_tensorflow(tmp_path, photos):
+    x = np.stack([photos["coffee"][:300, :451], photos["chelsea"]])
+    np.save(tmp_path / "x.npy", x)
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path / "x.npy")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["tensorflow_imported"] is False
+    for policy in ("stretch", "crop", "pad"):
+        ref = Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
+                     fill_value=5.0)(x).numpy()
+        np.testing.assert_allclose(np.array(out[policy]), ref, atol=1e-3, rtol=0)

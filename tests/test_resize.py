@@ -1,0 +1,243 @@
+"""The core `resize` function: parity with tf.image and Pillow, policies, dtypes, errors."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import keras_resize_layers as krl
+from keras_resize_layers import options
+from conftest import exact_area_weights
+
+TOL = 1e-3  # on the 0..255 scale
+SIZES = [(16, 20), (80, 90), (37, 20)]  # shrink, enlarge, mixed from 37x53
+
+
+@pytest.fixture(scope="module")
+def noise():
+    return np.random.default_rng(0).integers(0, 256, (2, 37, 53, 3)).astype("uint8")
+
+
+@pytest.mark.parametrize("implementation", ["matmul", "tf"])
+@pytest.mark.parametrize("antialias", [True, False])
+@pytest.mark.parametrize("method", [m for m in krl.METHODS if m != "area"])
+@pytest.mark.parametrize("size", SIZES)
+def test_stretch_matches_tf_image(noise, method, antialias, implementation, size):
+    ref = tf.image.resize(tf.cast(noise, tf.float32), size, method=method,
+                          antialias=antialias).numpy()
+    out = krl.resize(noise, size, method=method, antialias=antialias,
+                     implementation=implementation).numpy()
+    assert out.shape == (2,) + size + (3,)
+    np.testing.assert_allclose(out, ref, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("size", SIZES + [(300, 301)])
+def test_area_matches_exact_reference_and_tf_when_shrinking(noise, size):
+    out = krl.resize(noise, size, method="area").numpy()
+    wy, wx = exact_area_weights(37, size[0]), exact_area_weights(53, size[1])
+    ref = np.einsum("pw,nowc->nopc", wx,
+                    np.einsum("oh,nhwc->nowc", wy, noise.astype(np.float64)))
+    np.testing.assert_allclose(out, ref, atol=TOL, rtol=0)
+    tf_ref = tf.image.resize(tf.cast(noise, tf.float32), size, method="area").numpy()
+    # TF's ResizeArea accumulates float32 rounding when enlarging (see BUILD_NOTES).
+    shrinking = size[0] <= 37 and size[1] <= 53
+    np.testing.assert_allclose(out, tf_ref, atol=TOL if shrinking else 1e-2, rtol=0)
+
+
+PILLOW_FILTERS = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
+                  "lanczos3": Image.LANCZOS}
+# Measured max |ours - Pillow| on the three photos (float 'F' mode), see BUILD_NOTES.
+PILLOW_TOL = {"bilinear": 0.005, "bicubic": 0.005, "lanczos3": 0.005}
+
+
+@pytest.mark.parametrize("method", sorted(PILLOW_FILTERS))
+@pytest.mark.parametrize("size", [(224, 224), (97, 131)])
+def test_antialiased_shrink_matches_pillow(photos, method, size):
+    for name, photo in photos.items():
+        ours = krl.resize(photo, size, method=method).numpy()
+        ref = np.stack([
+            np.asarray(Image.fromarray(photo[..., c].astype(np.float32), "F").resize(
+                (size[1], size[0]), PILLOW_FILTERS[method]))
+            for c in range(3)], axis=-1)
+        err = np.abs(ours - ref).max()
+        assert err <= PILLOW_TOL[method], (name, err)
+
+
+def test_nearest_arange_hand_computed():
+    x = np.arange(16, dtype="float32").reshape(4, 4, 1)
+    out = krl.resize(x, (2, 2), method="nearest")[..., 0].numpy()
+    np.testing.assert_array_equal(out, [[5, 7], [13, 15]])
+    out = krl.resize(x[:2, :2], (4, 4), method="nearest")[..., 0].numpy()
+    np.testing.assert_array_equal(out, [[0, 0, 1, 1], [0, 0, 1, 1],
+                                        [4, 4, 5, 5], [4, 4, 5, 5]])
+
+
+@pytest.mark.parametrize("implementation", ["matmul", "tf"])
+def test_crop_policy_is_a_centre_slice(implementation):
+    x = np.arange(32, dtype="float32").reshape(4, 8, 1)
+    # Target aspect 1:1 on a 4x8 image -> the centre 4x4 box, columns 2..5.
+    out = krl.resize(x, (4, 4), method="nearest", policy="crop",
+                     implementation=implementation)[..., 0].numpy()
+    np.testing.assert_array_equal(out, x[:, 2:6, 0])
+    # crop_fraction=0.5 keeps the centre 2x2 of that box.
+    out = krl.resize(x, (2, 2), method="nearest", policy="crop", crop_fraction=0.5,
+                     implementation=implementation)[..., 0].numpy()
+    np.testing.assert_array_equal(out, x[1:3, 3:5, 0])
+
+
+@pytest.mark.parametrize("implementation", ["matmul", "tf"])
+def test_pad_policy_letterboxes(implementation):
+    x = np.arange(32, dtype="float32").reshape(4, 8, 1)
+    out = krl.resize(x, (4, 4), method="nearest", policy="pad", fill_value=-1,
+                     implementation=implementation)[..., 0].numpy()
+    # The 4x8 image shrinks to 2x4, centred in rows 1..2; nearest with
+    # half-pixel centres picks the odd rows and columns.
+    expected = np.full((4, 4), -1.0)
+    expected[1:3] = x[1::2, 1::2, 0]
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("policy", krl.POLICIES)
+@pytest.mark.parametrize("method", ["bilinear", "bicubic", "nearest", "area", "lanczos3"])
+def test_implementations_agree_on_photos(photos, method, policy):
+    for photo in photos.values():
+        kwargs = dict(method=method, policy=policy, crop_fraction=0.875, fill_value=3.0)
+        a = krl.resize(photo, (96, 128), implementation="matmul", **kwargs).numpy()
+        b = krl.resize(photo, (96, 128), implementation="tf", **kwargs).numpy()
+        # TF's ResizeArea drifts by float32 rounding (BUILD_NOTES); "auto" never
+        # uses it, the integer-exact matmul weights serve area everywhere.
+        np.testing.assert_allclose(a, b, atol=1e-2 if method == "area" else TOL, rtol=0)
+
+
+@pytest.mark.parametrize("policy", krl.POLICIES)
+def test_batched_unbatched_and_ragged_agree(photos, policy):
+    images = list(photos.values())
+    ragged = tf.ragged.constant([i.tolist() for i in images], ragged_rank=2,
+                                dtype=tf.uint8)
+    kwargs = dict(method="bicubic", policy=policy, crop_fraction=0.875, fill_value=9)
+    singles = [krl.resize(i, (64, 48), **kwargs).numpy() for i in images]
+    batched = krl.resize(np.stack([images[0]] * 2), (64, 48), **kwargs).numpy()
+    np.testing.assert_array_equal(batched[0], singles[0])
+    np.testing.assert_array_equal(batched[1], singles[0])
+    for implementation in ("tf", "matmul"):
+        out = krl.resize(ragged, (64, 48), implementation=implementation, **kwargs)
+        assert out.shape == (3, 64, 48, 3)
+        np.testing.assert_allclose(out.numpy(), np.stack(singles), atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("in_dtype", ["uint8", "uint16", "float16", "bfloat16",
+                                      "float32", "float64"])
+@pytest.mark.parametrize("out_dtype", ["float32", "uint8", "float16"])
+def test_dtypes(photos, in_dtype, out_dtype):
+    photo = photos["chelsea"]
+    x = tf.cast(photo, in_dtype)
+    out = krl.resize(x, (50, 60), method="lanczos3", dtype=out_dtype)
+    assert out.dtype.name == out_dtype
+    ref = krl.resize(tf.cast(x, tf.float32), (50, 60), method="lanczos3").numpy()
+    if out_dtype == "uint8":
+        ref = np.clip(np.round(ref), 0, 255)
+    tol = {"float16": 0.125, "uint8": 0.0, "float32": 1e-4}[out_dtype]
+    np.testing.assert_allclose(out.numpy().astype(np.float64), ref, atol=tol, rtol=0)
+
+
+def test_integer_output_rounds_and_saturates():
+    step = np.zeros((1, 16, 1), "uint8")
+    step[:, 8:] = 255
+    out = krl.resize(step, (1, 7), method="lanczos3").numpy()
+    assert out.min() < 0 and out.max() > 255  # the kernel overshoots in float
+    as_uint8 = krl.resize(step, (1, 7), method="lanczos3", dtype="uint8").numpy()
+    np.testing.assert_array_equal(as_uint8, np.clip(np.round(out), 0, 255))
+    # uint8 in, uint16 out: clipped to the input's range, not to 65535.
+    as_uint16 = krl.resize(step, (1, 7), method="lanczos3", dtype="uint16").numpy()
+    assert as_uint16.max() == 255
+
+
+def test_jit_compile_matches_eager(photos):
+    photo = photos["coffee"]
+    for policy in krl.POLICIES:
+        fn = tf.function(lambda x, p=policy: krl.resize(x, (70, 90), policy=p,
+                                                         fill_value=1.0),
+                         jit_compile=True)
+        eager = krl.resize(photo, (70, 90), policy=policy, fill_value=1.0)
+        np.testing.assert_allclose(fn(photo).numpy(), eager.numpy(), atol=TOL, rtol=0)
+
+
+def test_inside_tf_data_and_tf_function(photos):
+    photo = photos["astronaut"]
+    eager = krl.resize(photo, (40, 40), method="gaussian").numpy()
+    ds = tf.data.Dataset.from_tensors(photo).map(
+        lambda x: krl.resize(x, (40, 40), method="gaussian"))
+    np.testing.assert_array_equal(next(iter(ds)).numpy(), eager)
+    fn = tf.function(lambda x: krl.resize(x, (40, 40), method="gaussian"),
+                     input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
+    np.testing.assert_array_equal(fn(photo).numpy(), eager)
+
+
+# ---- bad input -----------------------------------------------------------------
+
+@pytest.mark.parametrize("shape, message", [
+    ((4, 4), "rank 3"),
+    ((1, 1, 4, 4, 3), "rank 5"),
+    ((0, 4, 3), "zero-size height"),
+    ((4, 0, 3), "zero-size width"),
+    ((2, 4, 4, 0), "zero-size channels"),
+])
+def test_bad_shapes(shape, message):
+    with pytest.raises(ValueError, match=message):
+        krl.resize(np.zeros(shape, "uint8"), (2, 2))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(size=(0, 4)), ValueError, "height.*Received: height=0"),
+    (dict(size=(4, -3)), ValueError, "width.*Received: width=-3"),
+    (dict(size=(4, 2.5)), TypeError, "width"),
+    (dict(size=4), ValueError, "size"),
+    (dict(crop_fraction=0.0), ValueError, r"crop_fraction.*\(0, 1\]"),
+    (dict(crop_fraction=1.5), ValueError, "crop_fraction=1.5"),
+    (dict(method="cubic"), ValueError, "Unknown `method`: 'cubic'"),
+    (dict(policy="letterbox"), ValueError, "Unknown `policy`: 'letterbox'"),
+    (dict(dtype="int8"), TypeError, "Unsupported dtype: int8"),
+    (dict(antialias="yes"), TypeError, "antialias"),
+    (dict(implementation="gpu"), ValueError, "implementation"),
+])
+def test_bad_options(kwargs, error, message):
+    args = dict(size=(2, 2))
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        krl.resize(np.zeros((4, 4, 3), "uint8"), **args)
+
+
+@pytest.mark.parametrize("value", [
+    tf.constant([[["a"]]]), tf.zeros((2, 2, 1), tf.complex64), tf.zeros((2, 2, 1), tf.bool)])
+def test_unsupported_image_dtypes(value):
+    with pytest.raises(TypeError, match="Unsupported image dtype: (string|complex64|bool)"):
+        krl.resize(value, (2, 2))
+
+
+def test_zero_size_at_runtime_in_graph_and_tf_data():
+    fn = tf.function(lambda x: krl.resize(x, (2, 2)),
+                     input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-zero height and width"):
+        fn(tf.zeros((0, 5, 3), tf.uint8))
+    ds = tf.data.Dataset.from_generator(
+        lambda: iter([np.zeros((3, 3, 3), "uint8"), np.zeros((3, 0, 3), "uint8")]),
+        output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    ).map(lambda x: krl.resize(x, (2, 2)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="non-zero height and width"):
+        list(ds)
+
+
+def test_ragged_bad_images():
+    empty = tf.RaggedTensor.from_row_lengths(
+        tf.RaggedTensor.from_row_lengths(tf.zeros((4, 3)), [2, 2]), [2, 0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="empty image"):
+        krl.resize(empty, (2, 2))
+    uneven = tf.RaggedTensor.from_row_lengths(
+        tf.RaggedTensor.from_row_lengths(tf.zeros((5, 3)), [2, 3]), [2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="same width"):
+        krl.resize(uneven, (2, 2))
+
+
+def test_supported_dtypes_are_documented():
+    assert set(options.IMAGE_DTYPES) >= {"uint8", "uint16", "float16", "bfloat16",
+                                         "float32", "float64"}
