@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import to_ragged
 
 import keras_resize_layers as krl
 from keras_resize_layers.layers import Resize
@@ -69,8 +70,7 @@ def test_functional_model_trains_from_tf_data_and_survives_keras_save(tmp_path, 
 
 def test_ragged_batch_in_model_and_tf_data(photos):
     images = list(photos.values())
-    ragged = tf.ragged.constant([i.tolist() for i in images], ragged_rank=2,
-                                dtype=tf.uint8)
+    ragged = to_ragged(images)
     layer = Resize(40, 40, method="bicubic", policy="crop")
     out = layer(ragged).numpy()
     for i, image in enumerate(images):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import to_ragged
 from PIL import Image
 
 import keras_resize_layers as krl
@@ -112,8 +113,7 @@ def test_implementations_agree_on_photos(photos, method, policy):
 @pytest.mark.parametrize("policy", krl.POLICIES)
 def test_batched_unbatched_and_ragged_agree(photos, policy):
     images = list(photos.values())
-    ragged = tf.ragged.constant([i.tolist() for i in images], ragged_rank=2,
-                                dtype=tf.uint8)
+    ragged = to_ragged(images)
     kwargs = dict(method="bicubic", policy=policy, crop_fraction=0.875, fill_value=9)
     singles = [krl.resize(i, (64, 48), **kwargs).numpy() for i in images]
     batched = krl.resize(np.stack([images[0]] * 2), (64, 48), **kwargs).numpy()
