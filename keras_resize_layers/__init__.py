@@ -4,9 +4,10 @@
 backends); the TensorFlow-only modules (`data`, `serving`) load on use.
 """
 
+from keras_resize_layers.image_data_generator import augmentation_from_image_data_generator
 from keras_resize_layers.options import METHODS, POLICIES
-from keras_resize_layers.resize import resize
+from keras_resize_layers.resizing import resize, resized_crop
 
 __version__ = "0.1.0"
 
-__all__ = ["resize", "METHODS", "POLICIES", "__version__"]
+__all__ = ["resize", "resized_crop", "augmentation_from_image_data_generator", "METHODS", "POLICIES", "__version__"]

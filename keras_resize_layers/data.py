@@ -5,7 +5,7 @@ as the matching layer, so a pipeline and a model give the same pixels.
 """
 
 from keras_resize_layers import options
-from keras_resize_layers.resize import resize
+from keras_resize_layers.resizing import resize
 
 
 def _map_image(transform, image_key="image"):
@@ -57,3 +57,55 @@ def resize_fn(height, width, method="bilinear", antialias=True,
         )
 
     return _map_image(transform, image_key)
+
+
+def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
+                           method="bilinear", antialias=True, seed=0,
+                           dtype="float32", image_key="image"):
+    """Returns a map function for `dataset.enumerate()` doing RandomResizedCrop.
+
+    The twin of `layers.RandomResizedCrop` in training mode, with a seed per
+    element: element `i` draws its box from the stateless seed `(seed, i)`,
+    so the pipeline gives the same boxes run after run, whatever
+    `num_parallel_calls` is, with `deterministic=True` or not (the order may
+    change, the pixels of element `i` do not). Enumerate after `.repeat()`
+    so that every epoch draws new boxes, or re-build with `seed + epoch`.
+
+    Example:
+
+    >>> ds = ds.repeat().enumerate().map(
+    ...     random_resized_crop_fn(224, 224, seed=7), num_parallel_calls=-1)
+    """
+    import tensorflow as tf
+
+    from keras_resize_layers import augment
+    from keras_resize_layers import backend as backend_lib
+    from keras_resize_layers import resizing
+
+    opts = options.check_options(height, width, method, antialias, "stretch", 1.0,
+                                 0.0, dtype)
+    scale = augment.check_range("scale", scale, 0.0, 1.0)
+    ratio = augment.check_range("ratio", ratio, 0.0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    bk = backend_lib.get("tensorflow")
+
+    def transform_at(index):
+        def transform(images):
+            batch = resizing.prepare(bk, images)
+            n = tf.shape(batch.images)[0]
+            uniforms = tf.random.stateless_uniform(
+                tf.stack([n, augment.ATTEMPTS, 4]),
+                seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)]))
+            zeros = tf.zeros([n], tf.int32)
+            boxes = augment.random_resized_crop_boxes(
+                bk, uniforms, batch.heights + zeros, batch.widths + zeros, scale, ratio)
+            geometry = augment.full_placement(bk, boxes, opts["size"])
+            return resizing.finish(bk, batch, opts, geometry)
+
+        return transform
+
+    def fn(index, *element):
+        return _map_image(transform_at(index), image_key)(*element)
+
+    return fn

@@ -119,3 +119,16 @@ def resample_with_tf_kernels(images, size, geometry, method, antialias,
         )
     out = tf.ensure_shape(out, [None, h, w, images.shape[-1]])
     return out
+
+
+def assert_boxes_inside(boxes, heights, widths):
+    """Raises InvalidArgumentError unless every box is non-empty and inside its image."""
+    y, x, h, w = tf.unstack(boxes, axis=1)
+    inside = tf.reduce_all(
+        (h >= 1) & (w >= 1) & (y >= 0) & (x >= 0) & (y + h <= heights)
+        & (x + w <= widths))
+    check = tf.debugging.Assert(
+        inside, ["Every box [y, x, height, width] must be non-empty and inside its "
+                 "image; got boxes", boxes, "for image heights", heights, "widths", widths])
+    with tf.control_dependencies([check]):
+        return tf.identity(boxes)

@@ -115,6 +115,8 @@ for policy in ("stretch", "crop", "pad"):
                      fill_value=5.0)
     y = jax.jit(lambda a: layer(a))(x)
     out[policy] = np.asarray(y).tolist()
+crop = L.RandomResizedCrop(24, 24, seed=1)
+out["random_crop_shape"] = list(crop(x, training=True).shape)
 out["tensorflow_imported"] = "tensorflow" in sys.modules
 print(json.dumps(out))
 """
@@ -129,6 +131,7 @@ def test_jax_backend_parity_without_tensorflow(tmp_path, photos):
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["tensorflow_imported"] is False
+    assert out["random_crop_shape"] == [2, 24, 24, 3]
     for policy in ("stretch", "crop", "pad"):
         ref = Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
                      fill_value=5.0)(x).numpy()

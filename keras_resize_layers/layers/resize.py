@@ -4,7 +4,7 @@ import keras
 from keras.src.layers.preprocessing.data_layer import DataLayer
 
 from keras_resize_layers import options
-from keras_resize_layers.resize import resize
+from keras_resize_layers.resizing import resize
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")

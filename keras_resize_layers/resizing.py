@@ -120,10 +120,34 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             f"{', '.join(IMPLEMENTATIONS)}."
         )
     bk = backend_lib.get(backend)
+    batch = prepare(bk, images)
+    geometry = geometry_lib.for_policy(
+        bk, opts["policy"], batch.heights, batch.widths, opts["size"],
+        opts["crop_fraction"],
+    )
+    return finish(bk, batch, opts, geometry, implementation)
+
+
+class Batch:
+    """A batch ready for resampling: float32 `(N, H, W, C)` (zero-padded for
+    ragged input) and per-image heights and widths (`(1,)` when all share)."""
+
+    def __init__(self, images, heights, widths, in_dtype, unbatched, shared):
+        self.images, self.heights, self.widths = images, heights, widths
+        self.in_dtype, self.unbatched, self.shared = in_dtype, unbatched, shared
+
+
+def prepare(bk, images):
+    """Validates `images` (rank, zero sizes, dtype) and batches them."""
     if backend_lib.is_ragged(images):
         if bk.name != "tensorflow":
             raise ValueError("Ragged batches need the TensorFlow backend.")
-        return _resize_ragged(bk, images, opts, implementation)
+        from keras_resize_layers import tf_ops
+
+        in_dtype = options.check_dtype(images.dtype.name, argument="image dtype")
+        dense, heights, widths = tf_ops.ragged_to_dense(images)
+        return Batch(bk.cast(dense, "float32"), heights, widths, in_dtype, False,
+                     False)
     if isinstance(images, (np.ndarray, list, tuple)):
         images = np.asarray(images)
     in_dtype = _dtype_name(images)
@@ -139,14 +163,26 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
         images = tf_ops.assert_nonempty(images)
     dyn = bk.shape(images)
     one = bk.numpy.ones((1,), "int32")
-    geometry = geometry_lib.for_policy(
-        bk, opts["policy"], one * dyn[1], one * dyn[2], opts["size"],
-        opts["crop_fraction"],
-    )
-    out = _resample(bk, bk.cast(images, "float32"), opts, geometry, True,
-                    implementation)
-    out = cast_output(bk, out, in_dtype, opts["dtype"])
-    return out[0] if unbatched else out
+    return Batch(bk.cast(images, "float32"), one * dyn[1], one * dyn[2], in_dtype,
+                 unbatched, True)
+
+
+def finish(bk, batch, opts, geometry, implementation="auto"):
+    """Resamples a prepared batch with `geometry` and casts to the output dtype."""
+    shared = batch.shared and all(
+        _static_len(v) == 1 for v in geometry.values())
+    if not shared and batch.shared:
+        # Per-image boxes on a dense batch: broadcast the shared sizes.
+        n = bk.shape(batch.images)[0]
+        geometry = {k: v + bk.numpy.zeros((n,), "int32") for k, v in geometry.items()}
+    out = _resample(bk, batch.images, opts, geometry, shared, implementation)
+    out = cast_output(bk, out, batch.in_dtype, opts["dtype"])
+    return out[0] if batch.unbatched else out
+
+
+def _static_len(x):
+    shape = x.shape
+    return shape[0] if len(shape) else 1
 
 
 def _resample(bk, images, opts, geometry, shared, implementation):
@@ -172,14 +208,44 @@ def _resample(bk, images, opts, geometry, shared, implementation):
     )
 
 
-def _resize_ragged(bk, images, opts, implementation):
-    from keras_resize_layers import tf_ops
+def resized_crop(images, boxes, size, method="bilinear", antialias=True,
+                 dtype="float32", implementation="auto", backend=None):
+    """Crops one box per image and resizes it to `size` in one resampling pass.
 
-    in_dtype = options.check_dtype(images.dtype.name, argument="image dtype")
-    dense, heights, widths = tf_ops.ragged_to_dense(images)
-    geometry = geometry_lib.for_policy(
-        bk, opts["policy"], heights, widths, opts["size"], opts["crop_fraction"]
-    )
-    out = _resample(bk, bk.cast(dense, "float32"), opts, geometry, False,
-                    implementation)
-    return cast_output(bk, out, in_dtype, opts["dtype"])
+    The kernel's support is limited to the box, so the result equals
+    `resize(image[y:y + h, x:x + w], size)`; with `antialias=True` a box
+    larger than `size` is averaged, not aliased.
+
+    Args:
+        images: as in `resize` (dense, unbatched or ragged).
+        boxes: int `(N, 4)` (or `(4,)` for one image): `[y, x, height, width]`
+            in input pixels, inside the image.
+        size, method, antialias, dtype, implementation, backend: as in `resize`.
+
+    Returns:
+        `(N, height, width, C)` (or `(height, width, C)`) tensor of `dtype`.
+    """
+    if isinstance(size, int) or len(size) != 2:
+        raise ValueError(f"`size` must be a (height, width) pair. Received: size={size!r}")
+    opts = options.check_options(size[0], size[1], method, antialias, "stretch", 1.0,
+                                 0.0, dtype)
+    bk = backend_lib.get(backend)
+    batch = prepare(bk, images)
+    boxes = bk.cast(bk.convert_to_tensor(boxes), "int32")
+    if len(boxes.shape) == 1:
+        boxes = boxes[None]
+    if len(boxes.shape) != 2 or boxes.shape[-1] != 4:
+        raise ValueError(
+            f"`boxes` must have shape (N, 4) as [y, x, height, width]. "
+            f"Received: boxes.shape={tuple(boxes.shape)}"
+        )
+    if bk.name == "tensorflow":
+        from keras_resize_layers import tf_ops
+
+        boxes = tf_ops.assert_boxes_inside(boxes, batch.heights, batch.widths)
+    geometry = dict(box_y=boxes[:, 0], box_x=boxes[:, 1], box_h=boxes[:, 2],
+                    box_w=boxes[:, 3])
+    from keras_resize_layers import augment
+
+    geometry = augment.full_placement(bk, geometry, opts["size"])
+    return finish(bk, batch, opts, geometry, implementation)

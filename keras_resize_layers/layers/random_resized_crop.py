@@ -1,0 +1,122 @@
+"""The `RandomResizedCrop` layer."""
+
+import keras
+from keras.src.layers.preprocessing.data_layer import DataLayer
+
+from keras_resize_layers import augment, options
+from keras_resize_layers import backend as backend_lib
+from keras_resize_layers import resizing as resize_lib
+
+
+@keras.saving.register_keras_serializable(package="keras_resize_layers")
+class RandomResizedCrop(DataLayer):
+    """Crops a random box of each image and resizes it, in one resampling pass.
+
+    Training (`training=True`, as in `model.fit`): per image, a box whose area
+    is a fraction in `scale` of the image and whose aspect ratio
+    (width / height) is log-uniform in `ratio`; up to 10 tries, then the
+    centre crop clipped to `ratio` (the Inception recipe). The box is cropped
+    and resized in a single pass, antialiased when it shrinks. Inference
+    (`training=False` or not given): exactly
+    `Resize(height, width, policy="crop", crop_fraction=crop_fraction)`.
+
+    Randomness is per image and reproducible: boxes come from stateless
+    random ops seeded by the layer's `SeedGenerator`, so the same `seed` gives
+    the same boxes call after call, run after run. In `tf.data` it is safe on
+    any backend; call it with `training=True` there, or use
+    `keras_resize_layers.data.random_resized_crop_fn`, whose per-element seeds
+    do not depend on batching or parallelism.
+
+    Args:
+        height, width: output size.
+        scale: `(min, max)` area fraction of the box, in (0, 1].
+            Defaults to `(0.08, 1.0)`.
+        ratio: `(min, max)` aspect ratio of the box. Defaults to `(3/4, 4/3)`.
+        method: resampling kernel. Defaults to `"bilinear"`.
+        antialias: antialias when the box shrinks. Defaults to `True`.
+        crop_fraction: inference centre crop fraction. Defaults to 0.875.
+        seed: int or `None`.
+        output_dtype: output dtype, `None` for the compute dtype.
+
+    Input shape:
+        `(H, W, C)`, `(N, H, W, C)` or a ragged `(N, None, None, C)` batch.
+
+    Output shape:
+        `(height, width, C)` or `(N, height, width, C)`.
+
+    Example:
+
+    >>> augment = RandomResizedCrop(224, 224, seed=1)
+    >>> augment(images, training=True).shape
+    (8, 224, 224, 3)
+    """
+
+    def __init__(self, height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
+                 method="bilinear", antialias=True, crop_fraction=0.875, seed=None,
+                 output_dtype=None, **kwargs):
+        super().__init__(**kwargs)
+        opts = options.check_options(height, width, method, antialias, "crop",
+                                     crop_fraction, 0.0, output_dtype or "float32")
+        self.height, self.width = opts["size"]
+        self.scale = augment.check_range("scale", scale, 0.0, 1.0)
+        self.ratio = augment.check_range("ratio", ratio, 0.0)
+        self.method = opts["method"]
+        self.antialias = opts["antialias"]
+        self.crop_fraction = opts["crop_fraction"]
+        self.output_dtype = None if output_dtype is None else opts["dtype"]
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+        self._convert_input_args = False
+
+    def _opts(self):
+        return options.check_options(
+            self.height, self.width, self.method, self.antialias, "stretch", 1.0, 0.0,
+            self.output_dtype or self.compute_dtype)
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        """The boxes (dict of int32 `(N,)` tensors) for a batch, or None at inference."""
+        if not training:
+            return None
+        bk = self.backend
+        batch = resize_lib.prepare(bk, images)
+        n = bk.shape(batch.images)[0]
+        seed = seed if seed is not None else self._get_seed_generator(bk._backend)
+        uniforms = bk.random.uniform((n, augment.ATTEMPTS, 4), seed=seed)
+        zeros = bk.numpy.zeros((n,), "int32")
+        return augment.random_resized_crop_boxes(
+            bk, uniforms, batch.heights + zeros, batch.widths + zeros, self.scale,
+            self.ratio)
+
+    def call(self, images, training=None):
+        if not training:
+            return resize_lib.resize(
+                images, (self.height, self.width), method=self.method,
+                antialias=self.antialias, policy="crop",
+                crop_fraction=self.crop_fraction,
+                dtype=self.output_dtype or self.compute_dtype, backend=self.backend)
+        boxes = self.get_random_transformation(images, training=True)
+        return self.transform_images(images, boxes)
+
+    def transform_images(self, images, boxes):
+        """Pure: crop `boxes` from `images` and resize, one pass."""
+        bk = backend_lib.get(self.backend)
+        batch = resize_lib.prepare(bk, images)
+        geometry = augment.full_placement(bk, boxes, (self.height, self.width))
+        return resize_lib.finish(bk, batch, self._opts(), geometry)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        return input_shape[:-3] + (self.height, self.width, input_shape[-1])
+
+    def compute_output_spec(self, inputs, training=None):
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape),
+                                 dtype=self.output_dtype or self.compute_dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            height=self.height, width=self.width, scale=list(self.scale),
+            ratio=list(self.ratio), method=self.method, antialias=self.antialias,
+            crop_fraction=self.crop_fraction, seed=self.seed,
+            output_dtype=self.output_dtype)
+        return config
