@@ -7,7 +7,7 @@ from keras_resize_layers import geometry as geometry_lib
 from keras_resize_layers import options
 from keras_resize_layers import resample as resample_lib
 
-IMPLEMENTATIONS = ("auto", "matmul", "tf")
+IMPLEMENTATIONS = ("auto", "banded", "matmul", "tf")
 
 
 def _dtype_name(x):
@@ -92,9 +92,11 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             scale. Defaults to 0.
         dtype: output dtype. Values keep the input's scale (0..255 for uint8).
             Integer outputs are rounded and saturated. Defaults to `"float32"`.
-        implementation: `"auto"` (TensorFlow's kernels on CPU, matrix
-            products on GPU, under XLA and on other backends), `"matmul"` or
-            `"tf"`. Both agree to 1e-3 on the 0..255 scale.
+        implementation: `"auto"` (TensorFlow's kernels on a CPU, matrix
+            products on GPU, under XLA and on other backends), `"matmul"`,
+            `"tf"` or `"banded"` (XLA-compiled kernel taps; dense batches of
+            static size, TensorFlow only). All agree to 1e-3 on the 0..255
+            scale.
         backend: Keras backend name or namespace; defaults to the global one.
 
     Returns:
@@ -114,6 +116,7 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
         )
     opts = options.check_options(size[0], size[1], method, antialias, policy,
                                  crop_fraction, fill_value, dtype)
+    opts.update(from_policy=True)
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(
             f"Unknown `implementation`: {implementation!r}. Expected one of "
@@ -132,9 +135,14 @@ class Batch:
     """A batch ready for resampling: float32 `(N, H, W, C)` (zero-padded for
     ragged input) and per-image heights and widths (`(1,)` when all share)."""
 
-    def __init__(self, images, heights, widths, in_dtype, unbatched, shared):
-        self.images, self.heights, self.widths = images, heights, widths
+    def __init__(self, raw, heights, widths, in_dtype, unbatched, shared, bk):
+        self.raw, self.heights, self.widths = raw, heights, widths
         self.in_dtype, self.unbatched, self.shared = in_dtype, unbatched, shared
+        self._bk = bk
+
+    @property
+    def images(self):
+        return self._bk.cast(self.raw, "float32")
 
 
 def prepare(bk, images):
@@ -146,8 +154,7 @@ def prepare(bk, images):
 
         in_dtype = options.check_dtype(images.dtype.name, argument="image dtype")
         dense, heights, widths = tf_ops.ragged_to_dense(images)
-        return Batch(bk.cast(dense, "float32"), heights, widths, in_dtype, False,
-                     False)
+        return Batch(dense, heights, widths, in_dtype, False, False, bk)
     if isinstance(images, (np.ndarray, list, tuple)):
         images = np.asarray(images)
     in_dtype = _dtype_name(images)
@@ -163,8 +170,7 @@ def prepare(bk, images):
         images = tf_ops.assert_nonempty(images)
     dyn = bk.shape(images)
     one = bk.numpy.ones((1,), "int32")
-    return Batch(bk.cast(images, "float32"), one * dyn[1], one * dyn[2], in_dtype,
-                 unbatched, True)
+    return Batch(images, one * dyn[1], one * dyn[2], in_dtype, unbatched, True, bk)
 
 
 def finish(bk, batch, opts, geometry, implementation="auto"):
@@ -173,9 +179,9 @@ def finish(bk, batch, opts, geometry, implementation="auto"):
         _static_len(v) == 1 for v in geometry.values())
     if not shared and batch.shared:
         # Per-image boxes on a dense batch: broadcast the shared sizes.
-        n = bk.shape(batch.images)[0]
+        n = bk.shape(batch.raw)[0]
         geometry = {k: v + bk.numpy.zeros((n,), "int32") for k, v in geometry.items()}
-    out = _resample(bk, batch.images, opts, geometry, shared, implementation)
+    out = _resample(bk, batch, opts, geometry, shared, implementation)
     out = cast_output(bk, out, batch.in_dtype, opts["dtype"])
     return out[0] if batch.unbatched else out
 
@@ -185,8 +191,19 @@ def _static_len(x):
     return shape[0] if len(shape) else 1
 
 
-def _resample(bk, images, opts, geometry, shared, implementation):
+def _resample(bk, batch, opts, geometry, shared, implementation):
     use_tf = implementation == "tf"
+    if implementation == "banded":
+        static = (shared and opts.get("from_policy", False) and bk.name == "tensorflow"
+                  and batch.raw.shape[1] is not None and batch.raw.shape[2] is not None)
+        if not static:
+            raise ValueError('implementation="banded" needs the TensorFlow backend and '
+                             "a dense batch of statically known height and width.")
+        from keras_resize_layers import tf_banded
+
+        return tf_banded.resample_banded(
+            batch.raw, opts["size"], opts["policy"], opts["crop_fraction"],
+            opts["method"], opts["antialias"], opts["fill_value"])
     if implementation == "auto" and bk.name == "tensorflow":
         from keras_resize_layers import tf_ops
 
@@ -199,11 +216,11 @@ def _resample(bk, images, opts, geometry, shared, implementation):
         from keras_resize_layers import tf_ops
 
         return tf_ops.resample_with_tf_kernels(
-            images, opts["size"], geometry, opts["method"], opts["antialias"],
+            batch.images, opts["size"], geometry, opts["method"], opts["antialias"],
             opts["fill_value"], shared,
         )
     return resample_lib.resample(
-        bk, images, opts["size"], geometry, opts["method"], opts["antialias"],
+        bk, batch.images, opts["size"], geometry, opts["method"], opts["antialias"],
         opts["fill_value"], opts["policy"], shared,
     )
 

@@ -19,7 +19,7 @@ def noise():
     return np.random.default_rng(0).integers(0, 256, (2, 37, 53, 3)).astype("uint8")
 
 
-@pytest.mark.parametrize("implementation", ["matmul", "tf"])
+@pytest.mark.parametrize("implementation", ["matmul", "tf", "banded"])
 @pytest.mark.parametrize("antialias", [True, False])
 @pytest.mark.parametrize("method", [m for m in krl.METHODS if m != "area"])
 @pytest.mark.parametrize("size", SIZES)
@@ -104,6 +104,8 @@ def test_implementations_agree_on_photos(photos, method, policy):
     for photo in photos.values():
         kwargs = dict(method=method, policy=policy, crop_fraction=0.875, fill_value=3.0)
         a = krl.resize(photo, (96, 128), implementation="matmul", **kwargs).numpy()
+        c = krl.resize(photo, (96, 128), implementation="banded", **kwargs).numpy()
+        np.testing.assert_allclose(a, c, atol=TOL, rtol=0)
         b = krl.resize(photo, (96, 128), implementation="tf", **kwargs).numpy()
         # TF's ResizeArea drifts by float32 rounding (BUILD_NOTES); "auto" never
         # uses it, the integer-exact matmul weights serve area everywhere.
@@ -212,6 +214,11 @@ def test_bad_options(kwargs, error, message):
 def test_unsupported_image_dtypes(value):
     with pytest.raises(TypeError, match="Unsupported image dtype: (string|complex64|bool)"):
         krl.resize(value, (2, 2))
+
+
+def test_banded_needs_a_dense_static_batch(photos):
+    with pytest.raises(ValueError, match="statically known height and width"):
+        krl.resize(to_ragged(list(photos.values())), (8, 8), implementation="banded")
 
 
 def test_zero_size_at_runtime_in_graph_and_tf_data():
