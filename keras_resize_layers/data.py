@@ -109,3 +109,66 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
         return _map_image(transform_at(index), image_key)(*element)
 
     return fn
+
+
+def decode_fn(size=None, fill_value=0.0, image_key="image", name_key=None):
+    """Returns a map function decoding encoded images to uint8 RGB `(H, W, 3)`.
+
+    Elements: a `tf.string` scalar, an `(encoded, label, ...)` tuple, or a
+    dict with an `image_key` entry (and optionally a `name_key` entry, e.g. a
+    file path, used to name the element in errors). See
+    `keras_resize_layers.decode.decode_image` for formats and `size`.
+    """
+    from keras_resize_layers import decode
+
+    def fn(*element):
+        name = None
+        if len(element) == 1 and isinstance(element[0], dict) and name_key:
+            name = element[0].get(name_key)
+        return _map_image(
+            lambda contents: decode.decode_image(contents, size, fill_value, name),
+            image_key)(*element)
+
+    return fn
+
+
+def decode_and_resize_fn(height, width, method="bilinear", antialias=True,
+                         policy="stretch", crop_fraction=1.0, fill_value=0.0,
+                         dtype="float32", dct_downscale=True, image_key="image",
+                         name_key=None):
+    """Returns a map function: encoded bytes -> decoded -> `resize`d image.
+
+    With `dct_downscale=True`, JPEGs are decoded at 1/2, 1/4 or 1/8 scale
+    when the decoded image still covers the output (for `policy="crop"`,
+    `size / crop_fraction`), which skips most of the decoding work.
+
+    Example:
+
+    >>> ds = tf.data.Dataset.from_tensor_slices((jpeg_bytes, labels)).map(
+    ...     decode_and_resize_fn(224, 224, policy="crop", crop_fraction=0.875),
+    ...     num_parallel_calls=tf.data.AUTOTUNE)
+    """
+    from keras_resize_layers import decode
+
+    opts = options.check_options(height, width, method, antialias, policy,
+                                 crop_fraction, fill_value, dtype)
+    hint = None
+    if dct_downscale:
+        f = opts["crop_fraction"] if opts["policy"] == "crop" else 1.0
+        hint = (int(-(-height // f)), int(-(-width // f)))
+
+    def transform(contents, name=None):
+        image = decode.decode_image(contents, hint, opts["fill_value"], name)
+        return resize(image, opts["size"], method=opts["method"],
+                      antialias=opts["antialias"], policy=opts["policy"],
+                      crop_fraction=opts["crop_fraction"],
+                      fill_value=opts["fill_value"], dtype=opts["dtype"],
+                      backend="tensorflow")
+
+    def fn(*element):
+        name = None
+        if len(element) == 1 and isinstance(element[0], dict) and name_key:
+            name = element[0].get(name_key)
+        return _map_image(lambda c: transform(c, name), image_key)(*element)
+
+    return fn

@@ -215,9 +215,10 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
             raise ValueError('implementation="tf" needs the TensorFlow backend.')
         from keras_resize_layers import tf_ops
 
+        policy = opts["policy"] if opts.get("from_policy") and shared else "boxes"
         return tf_ops.resample_with_tf_kernels(
-            batch.images, opts["size"], geometry, opts["method"], opts["antialias"],
-            opts["fill_value"], shared,
+            batch.raw, opts["size"], geometry, opts["method"], opts["antialias"],
+            opts["fill_value"], shared, policy,
         )
     return resample_lib.resample(
         bk, batch.images, opts["size"], geometry, opts["method"], opts["antialias"],

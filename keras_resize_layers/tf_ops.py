@@ -83,35 +83,42 @@ def assert_nonempty(images):
         return tf.identity(images)
 
 
-def _resize_one(image, size, g, method, antialias, fill_value):
+def _resize_one(image, size, g, method, antialias, fill_value, policy):
     """image (H, W, C) or batch; g: scalars of one geometry."""
-    crop = image[..., g["box_y"]:g["box_y"] + g["box_h"],
-                 g["box_x"]:g["box_x"] + g["box_w"], :]
-    out = tf.image.resize(
-        crop, tf.stack([g["place_h"], g["place_w"]]), method=method,
-        antialias=antialias,
-    )
-    h, w = size
-    pads = [[g["place_y"], h - g["place_y"] - g["place_h"]],
-            [g["place_x"], w - g["place_x"] - g["place_w"]], [0, 0]]
-    if len(image.shape) == 4:
-        pads = [[0, 0]] + pads
-    out = tf.pad(out, pads, constant_values=fill_value)
+    if policy != "stretch":
+        image = image[..., g["box_y"]:g["box_y"] + g["box_h"],
+                      g["box_x"]:g["box_x"] + g["box_w"], :]
+    fills = policy not in ("stretch", "crop")  # "pad" or per-image "boxes"
+    target = tf.stack([g["place_h"], g["place_w"]]) if fills else size
+    # tf.image.resize reads integer images directly (no float copy of the input).
+    out = tf.image.resize(image, target, method=method, antialias=antialias)
+    out = tf.cast(out, tf.float32)
+    if fills:
+        h, w = size
+        pads = [[g["place_y"], h - g["place_y"] - g["place_h"]],
+                [g["place_x"], w - g["place_x"] - g["place_w"]], [0, 0]]
+        if len(image.shape) == 4:
+            pads = [[0, 0]] + pads
+        out = tf.pad(out, pads, constant_values=fill_value)
     return out
 
 
 def resample_with_tf_kernels(images, size, geometry, method, antialias,
-                             fill_value, shared):
-    """Same contract as `resample.resample`, using TF's resize kernels."""
+                             fill_value, shared, policy="crop"):
+    """Same contract as `resample.resample`, using TF's resize kernels.
+
+    `policy` "stretch" skips the crop, "crop" skips the padding; anything
+    else (e.g. the boxes of RandomResizedCrop) does both as `geometry` says.
+    """
     h, w = size
     images = tf.convert_to_tensor(images)
     if shared:
         g = {k: v[0] for k, v in geometry.items()}
-        out = _resize_one(images, size, g, method, antialias, fill_value)
+        out = _resize_one(images, size, g, method, antialias, fill_value, policy)
     else:
         def one(args):
             image, g = args
-            return _resize_one(image, size, g, method, antialias, fill_value)
+            return _resize_one(image, size, g, method, antialias, fill_value, policy)
 
         out = tf.map_fn(
             one, (images, geometry),
