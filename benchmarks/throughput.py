@@ -22,18 +22,17 @@ import numpy as np
 from absl import app, flags
 
 from benchmarks import photos, reference
+from benchmarks import common_flags  # noqa: F401  (--quick, --output_dir)
 from benchmarks.progress import Progress
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("device", "auto", ["auto", "cpu", "gpu"], "Where the layer rows run.")
-flags.DEFINE_bool("quick", False, "Small run (< 2 minutes on 2 cores) for smoke tests.")
 flags.DEFINE_list("source_sizes", ["256x256", "512x512", "1024x1024", "2048x1536", "64x64"],
                   "Input sizes HxW.")
 flags.DEFINE_string("target_size", "224x224", "Output size HxW.")
 flags.DEFINE_list("methods", ["bilinear"], "Resampling methods to compare.")
 flags.DEFINE_integer("batch_size", 32, "Images per timed call.")
 flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up).")
-flags.DEFINE_string("output_dir", "results", "Where to write the reports.")
 
 PIPELINE_ELEMENTS = 128
 PIL_FILTERS = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "lanczos3": "LANCZOS",

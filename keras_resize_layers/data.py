@@ -172,3 +172,25 @@ def decode_and_resize_fn(height, width, method="bilinear", antialias=True,
         return _map_image(lambda c: transform(c, name), image_key)(*element)
 
     return fn
+
+
+def to_ragged(images):
+    """A ragged batch `(N, None, None, C)` from a list of `(H, W, C)` arrays.
+
+    Feed it to `layers.Resize` or `Dataset.from_tensor_slices` (then
+    `.ragged_batch(n)`) to train on images of different sizes.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    if not len(images):
+        raise ValueError("`images` is empty.")
+    channels = {np.shape(i)[-1] for i in images}
+    if len(channels) != 1 or any(np.ndim(i) != 3 for i in images):
+        raise ValueError("Every image must have shape (H, W, C) with the same C; got "
+                         f"shapes {sorted({np.shape(i) for i in images})[:5]}.")
+    flat = np.concatenate([np.reshape(i, (-1, np.shape(i)[-1])) for i in images])
+    widths = np.concatenate([[np.shape(i)[1]] * np.shape(i)[0] for i in images])
+    rows = tf.RaggedTensor.from_row_lengths(flat, widths.astype(np.int64))
+    return tf.RaggedTensor.from_row_lengths(
+        rows, np.array([np.shape(i)[0] for i in images], np.int64))

@@ -109,13 +109,18 @@ def decode_image(contents, size=None, fill_value=0.0, name=None):
         return tf.switch_case(jpeg_ratio_index(contents, size), [
             lambda r=r: tf.io.decode_jpeg(contents, channels=3, ratio=r) for r in RATIOS])
 
+    def png():
+        # 8- and 16-bit PNGs; decode_png scales 8-bit data to uint16 by 257 exactly.
+        return _to_rgb(tf.io.decode_png(contents, channels=0, dtype=tf.uint16), fill_value)
+
     def other():
-        # PNG (8/16 bit), GIF (first frame), BMP, WebP; native channel count.
-        return _to_rgb(tf.io.decode_image(contents, channels=0, dtype=tf.uint16,
-                                          expand_animations=False), fill_value)
+        # GIF (first frame), BMP, WebP; native channel count.
+        return _to_rgb(tf.io.decode_image(contents, channels=0, expand_animations=False),
+                       fill_value)
 
     # One cond (not a switch over every format): functional control flow costs
     # per element in tf.data, and the JPEG branch is the hot one.
-    image = tf.cond(tf.equal(code, _JPEG), jpeg, other)
+    image = tf.cond(tf.equal(code, _JPEG), jpeg,
+                    lambda: tf.cond(tf.equal(code, _PNG), png, other))
     image.set_shape([None, None, 3])
     return image

@@ -1,0 +1,52 @@
+"""The main job: the quick benchmark suite on the embedded offline dataset.
+
+    python -m benchmarks [--output_dir=results] [--full]
+
+Runs the throughput benchmark and the accuracy study (quick settings unless
+--full) and writes OUTPUT_DIR/report.md next to their JSON files and PNG plots.
+Accuracy results are cached per configuration, so an interrupted run resumes.
+"""
+
+import os
+import time
+
+from absl import app, flags
+
+from benchmarks import accuracy, throughput
+
+FLAGS = flags.FLAGS
+flags.DEFINE_bool("full", False, "Full settings instead of the quick suite (hours on 2 cores).")
+
+
+def main(argv):
+    del argv
+    start = time.perf_counter()
+    quick = not FLAGS.full
+    out = FLAGS.output_dir
+    t = throughput.settings(quick)
+    tp = throughput.run(t["source_sizes"], throughput.parse_size(FLAGS.target_size),
+                        t["methods"], t["batch_size"], t["trials"], FLAGS.device, quick, out)
+    cfg = accuracy.settings(quick)
+    acc = accuracy.run(FLAGS.dataset, cfg, list(accuracy.EXPERIMENTS), FLAGS.model, out)
+    minutes = (time.perf_counter() - start) / 60
+    m = tp["machine"]
+    report = [
+        "# keras_resize_layers benchmark report", "",
+        f"{acc['date']} — {m['cpu_count']} CPU cores ({m['processor'] or m['platform']}), "
+        f"device {m['device']}, Keras backend {m['backend']}, "
+        f"{'quick' if quick else 'full'} settings, {minutes:.1f} minutes. "
+        f"Command: `python -m benchmarks{' --full' if FLAGS.full else ''}`.", "",
+        "Files: throughput.json / .md / .png, accuracy.json / .md, accuracy_*.png.", "",
+        "![throughput](throughput.png)", "",
+        throughput.markdown(tp).replace("# Throughput", "## Throughput", 1),
+        accuracy.markdown(acc).replace("# Accuracy study", "## Accuracy study", 1)
+        .replace("\n## ", "\n### "),
+    ]
+    path = os.path.join(out, "report.md")
+    with open(path, "w") as f:
+        f.write("\n".join(report))
+    print(f"wrote {path} ({minutes:.1f} min)")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,100 @@
+"""Decoding: every format, alpha, 16-bit PNG, DCT-domain JPEG downscaling, bad bytes."""
+
+import io
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_resize_layers import data, decode
+
+
+def encode(array, fmt, **kwargs):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt, kwargs, lossless", [
+    ("PNG", {}, True), ("BMP", {}, True), ("WEBP", {"lossless": True}, True),
+    ("GIF", {}, False), ("JPEG", {"quality": 95}, False)])
+def test_formats_decode_to_rgb_uint8(photos, fmt, kwargs, lossless):
+    photo = photos["chelsea"]
+    out = decode.decode_image(encode(photo, fmt, **kwargs)).numpy()
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    err = np.abs(out.astype(float) - photo).mean()
+    assert err == 0 if lossless else err < 12  # GIF palette / JPEG loss
+
+
+def test_grayscale_alpha_and_16_bit(photos):
+    gray = photos["chelsea"][..., 0]
+    out = decode.decode_image(encode(gray, "PNG")).numpy()
+    np.testing.assert_array_equal(out, np.repeat(gray[..., None], 3, -1))
+    rgba = np.dstack([photos["chelsea"], np.full(gray.shape, 64, np.uint8)])
+    out = decode.decode_image(encode(rgba, "PNG"), fill_value=255).numpy()
+    expected = np.round(photos["chelsea"] * (64 / 255) + 255 * (1 - 64 / 255))
+    np.testing.assert_allclose(out, expected, atol=1)
+    sixteen = gray.astype(np.uint16) * 257
+    out = decode.decode_image(encode(sixteen, "PNG")).numpy()
+    np.testing.assert_array_equal(out[..., 0], gray)
+
+
+@pytest.mark.parametrize("size, expected", [
+    ((224, 224), (300, 451)), ((150, 200), (150, 226)), ((75, 112), (75, 113)),
+    ((30, 30), (38, 57))])
+def test_jpeg_dct_downscale_keeps_the_target_covered(photos, size, expected):
+    out = decode.decode_image(encode(photos["chelsea"], "JPEG"), size=size)
+    assert out.shape[:2] == expected
+    assert out.shape[0] >= size[0] and out.shape[1] >= size[1]
+
+
+@pytest.mark.parametrize("contents, message", [
+    (b"", "empty"), (b"hello, world", "not an image")])
+def test_bad_bytes_name_the_problem_and_the_element(contents, message):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        decode.decode_image(contents, name="photos/cat.jpg")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="photos/cat.jpg"):
+        decode.decode_image(contents, name="photos/cat.jpg")
+
+
+def test_truncated_bytes_fail_loudly(photos):
+    jpeg = encode(photos["chelsea"], "JPEG")
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        decode.decode_image(jpeg[: len(jpeg) // 2])
+    png = encode(photos["chelsea"], "PNG")
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        decode.decode_image(png[:300])
+
+
+def test_decode_and_resize_fn_in_tf_data(photos):
+    from keras_resize_layers.layers import Resize
+
+    encoded = [encode(p, "PNG") for p in photos.values()]
+    fn = data.decode_and_resize_fn(64, 64, policy="crop", crop_fraction=0.875)
+    ds = tf.data.Dataset.from_tensor_slices((encoded, [0, 1, 2])).map(fn)
+    layer = Resize(64, 64, policy="crop", crop_fraction=0.875)
+    for (image, label), photo in zip(ds, photos.values()):
+        np.testing.assert_array_equal(image.numpy(), layer(photo).numpy())
+    names = tf.data.Dataset.from_tensor_slices(
+        {"image": [b"junk"], "path": ["a/b.png"]}).map(data.decode_fn(name_key="path"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="a/b.png"):
+        list(names)
+
+
+def test_dct_downscale_stays_close_to_full_decode(photos):
+    jpeg = encode(photos["astronaut"], "JPEG", quality=95)
+    full = data.decode_and_resize_fn(112, 112, dct_downscale=False)(tf.constant(jpeg))
+    fast = data.decode_and_resize_fn(112, 112)(tf.constant(jpeg))
+    err = np.sqrt(np.mean((full.numpy() - fast.numpy()) ** 2))
+    assert 0 < err < 6  # the DCT's own box-like filter differs a little
+
+
+def test_to_ragged_round_trip(photos):
+    images = list(photos.values())
+    ragged = data.to_ragged(images)
+    assert ragged.shape.as_list() == [3, None, None, 3]
+    for i, image in enumerate(images):
+        np.testing.assert_array_equal(ragged[i].to_tensor().numpy(), image)
+    with pytest.raises(ValueError, match="same C"):
+        data.to_ragged([images[0], images[0][..., :1]])
