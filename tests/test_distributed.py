@@ -51,9 +51,9 @@ KILL_SCRIPT = r"""
 import logging, sys
 import numpy as np
 import tensorflow as tf
-sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1] + "/tests")
 from keras_resize_layers import distributed
-from tests.test_distributed import pipeline
+from test_distributed import pipeline
 from skimage import data as skdata
 
 logging.basicConfig(level=logging.WARNING)
