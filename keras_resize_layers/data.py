@@ -194,3 +194,121 @@ def to_ragged(images):
     rows = tf.RaggedTensor.from_row_lengths(flat, widths.astype(np.int64))
     return tf.RaggedTensor.from_row_lengths(
         rows, np.array([np.shape(i)[0] for i in images], np.int64))
+
+
+class DecodedImages:
+    """A dataset of decoded (and optionally resized) images with an error policy.
+
+    Built by `decode_images`. Iterate it (or `.dataset`) like any dataset.
+    With `on_error="skip"`, elements whose bytes are empty, not an image or
+    truncated are dropped; `skipped` lists `(name or index, reason)` for each,
+    `skipped_count` counts them, and iterating to the end of an epoch logs
+    them as a warning.
+    """
+
+    def __init__(self, dataset, skipped):
+        self.dataset = dataset
+        self.skipped = skipped
+
+    @property
+    def skipped_count(self):
+        return len(self.skipped)
+
+    def __iter__(self):
+        del self.skipped[:]
+        yield from self.dataset
+        if self.skipped:
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "Skipped %d undecodable image(s): %s", len(self.skipped),
+                "; ".join(f"{name}: {reason}" for name, reason in self.skipped[:20]))
+
+
+def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key="image",
+                  **resize_options):
+    """Decodes (and with `size`, resizes) the images of a dataset of encoded bytes.
+
+    Args:
+        dataset: elements are encoded bytes, `(bytes, label, ...)` tuples or
+            dicts with an `image_key` entry (and optionally `name_key`, e.g.
+            the file path).
+        size: optional `(height, width)`: resize with `resize_options` (as in
+            `resize_fn`) after decoding.
+        on_error: `"raise"` (default) fails on the first bad element, naming
+            its index (or `name_key` value) and the reason; `"skip"` drops it
+            and records it (see `DecodedImages`).
+
+    Returns:
+        `DecodedImages`.
+
+    Example:
+
+    >>> files = tf.data.Dataset.list_files("photos/*/*.jpg", shuffle=False)
+    >>> ds = files.map(lambda p: {"image": tf.io.read_file(p), "path": p})
+    >>> images = decode_images(ds, (224, 224), on_error="skip", name_key="path")
+    >>> for batch in images: ...
+    >>> images.skipped_count, images.skipped
+    """
+    import tensorflow as tf
+
+    from keras_resize_layers import decode
+
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"Unknown `on_error`: {on_error!r}. Expected 'raise' or 'skip'.")
+    skipped = []
+
+    def split(element):
+        if isinstance(element, dict):
+            name = element.get(name_key) if name_key else None
+            return element[image_key], name
+        if isinstance(element, tuple):
+            return element[0], None
+        return element, None
+
+    def label(index, name):
+        if name is None:
+            return tf.strings.join(["element ", tf.strings.as_string(index)])
+        return tf.strings.as_string(name) if name.dtype != tf.string else name
+
+    def checked(index, *element):
+        element = element[0] if len(element) == 1 else element
+        contents, name = split(element)
+        ok, reason = decode.check_bytes(contents)
+        return ok, reason, label(index, name), element
+
+    def record(name, reason):
+        skipped.append((name.numpy().decode(errors="replace"),
+                        reason.numpy().decode(errors="replace")))
+        return True
+
+    def keep(ok, reason, name, element):
+        if on_error == "raise":
+            check = tf.debugging.Assert(ok, ["Cannot decode image", name, ":", reason])
+            with tf.control_dependencies([check]):
+                return tf.identity(ok)
+        logged = tf.cond(ok, lambda: tf.constant(True), lambda: tf.py_function(
+            record, [name, reason], tf.bool))
+        return tf.logical_and(ok, logged)
+
+    def decode_element(ok, reason, name, element):
+        hint = None
+        if size is not None:
+            f = resize_options.get("crop_fraction", 1.0) if resize_options.get(
+                "policy") == "crop" else 1.0
+            hint = (int(-(-size[0] // f)), int(-(-size[1] // f)))
+
+        def transform(contents):
+            image = decode.decode_image(contents, hint, resize_options.get("fill_value", 0.0),
+                                        name)
+            if size is None:
+                return image
+            return resize(image, size, backend="tensorflow", **resize_options)
+
+        if isinstance(element, tuple):
+            return (transform(element[0]),) + tuple(element[1:])
+        return _map_image(transform, image_key)(element)
+
+    ds = dataset.enumerate().map(checked).filter(keep).map(
+        decode_element, num_parallel_calls=tf.data.AUTOTUNE)
+    return DecodedImages(ds, skipped)

@@ -33,6 +33,48 @@ def sniff_format(contents):
 RATIOS = (1, 2, 4, 8)
 
 
+def _le_uint32(contents, offset):
+    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(contents, offset, 4), tf.uint8), tf.int64)
+    return raw[0] + raw[1] * 256 + raw[2] * 65536 + raw[3] * 16777216
+
+
+def check_bytes(contents):
+    """`(ok, reason)` for encoded bytes, without decoding and without raising.
+
+    ok is False for empty bytes, an unknown format, or a truncated file:
+    JPEG must end with its EOI marker, PNG with the IEND chunk, GIF with its
+    trailer byte; BMP and WebP must be as long as their header says. Corrupt
+    data inside a complete file is left to the decoder.
+    """
+    contents = tf.convert_to_tensor(contents, tf.string)
+    length = tf.strings.length(contents)
+    padded = tf.strings.join([contents, b"\0" * 12])
+    code = sniff_format(contents)
+
+    def tail(n):
+        return tf.strings.substr(padded, tf.maximum(length - n, 0), n)
+
+    def header_length(offset, extra):
+        return tf.cond(length >= offset + 4,
+                       lambda: tf.equal(_le_uint32(padded, offset) + extra,
+                                        tf.cast(length, tf.int64)),
+                       lambda: tf.constant(False))
+
+    complete = tf.switch_case(code, [
+        lambda: tf.equal(tail(2), b"\xff\xd9"),
+        lambda: tf.equal(tail(12), b"\x00\x00\x00\x00IEND\xaeB`\x82"),
+        lambda: tf.equal(tail(1), b"\x3b"),
+        lambda: header_length(2, 0),
+        lambda: header_length(4, 8),
+        lambda: tf.constant(False),
+    ])
+    names = tf.constant([f"truncated {f.upper()} data" for f in FORMATS] + [""])
+    reason = tf.where(length == 0, "empty (0 bytes)", tf.where(
+        code == _UNKNOWN, "not an image (unknown format; supported: JPEG, PNG, GIF, BMP, "
+        "WebP)", tf.where(complete, "", tf.gather(names, code))))
+    return tf.logical_and(length > 0, complete), reason
+
+
 def jpeg_ratio_index(contents, size):
     """Index into RATIOS of the largest DCT scale denominator keeping the decode
     >= `size` in both dimensions."""

@@ -21,44 +21,6 @@ _PLACEHOLDER_PNG = (
     b"\x00\x00\x00IEND\xaeB`\x82")
 
 
-def _le_uint32(contents, offset):
-    raw = tf.io.decode_raw(tf.strings.substr(contents, offset, 4), tf.uint8)
-    raw = tf.cast(raw, tf.int64)
-    return raw[0] + raw[1] * 256 + raw[2] * 65536 + raw[3] * 16777216
-
-
-def well_formed(contents):
-    """bool: non-empty, a known format, and complete (not truncated).
-
-    Checks the framing each format defines: JPEG ends with the EOI marker,
-    PNG with the IEND chunk, GIF with its trailer byte; BMP and WebP carry
-    their total length in their header. Corrupt data inside a well-framed
-    file is left to the decoder.
-    """
-    length = tf.strings.length(contents)
-    padded = tf.strings.join([contents, b"\0" * 12])
-    code = decode.sniff_format(contents)
-
-    def tail(n):
-        return tf.strings.substr(padded, tf.maximum(length - n, 0), n)
-
-    def header_length(offset, extra):
-        return tf.cond(length >= offset + 4,
-                       lambda: tf.equal(_le_uint32(padded, offset) + extra,
-                                        tf.cast(length, tf.int64)),
-                       lambda: tf.constant(False))
-
-    complete = tf.switch_case(code, [
-        lambda: tf.equal(tail(2), b"\xff\xd9"),
-        lambda: tf.equal(tail(12), b"\x00\x00\x00\x00IEND\xaeB`\x82"),
-        lambda: tf.equal(tail(1), b"\x3b"),
-        lambda: header_length(2, 0),
-        lambda: header_length(4, 8),
-        lambda: tf.constant(False),
-    ])
-    return tf.logical_and(length > 0, complete)
-
-
 def _find_resize_target(layers):
     from keras_resize_layers.layers import RandomResizedCrop, Resize
 
@@ -132,7 +94,8 @@ def export(model, path, preprocessing=None, input="both", class_names=None,
         return out
 
     def serve_bytes(contents):
-        ok = tf.map_fn(well_formed, contents, fn_output_signature=tf.bool)
+        ok = tf.map_fn(lambda c: decode.check_bytes(c)[0], contents,
+                       fn_output_signature=tf.bool)
         safe = tf.where(ok, contents, _PLACEHOLDER_PNG)
         images = tf.map_fn(
             lambda c: tf.RaggedTensor.from_tensor(decode.decode_image(c, None, fill_value)),

@@ -98,3 +98,43 @@ def test_to_ragged_round_trip(photos):
         np.testing.assert_array_equal(ragged[i].to_tensor().numpy(), image)
     with pytest.raises(ValueError, match="same C"):
         data.to_ragged([images[0], images[0][..., :1]])
+
+
+def _bad_batch(photos):
+    good = encode(photos["chelsea"], "JPEG")
+    png = encode(photos["coffee"], "PNG")
+    gif = encode(photos["coffee"], "GIF")
+    return [good, b"", png[:300], b"hello", png, good[:-2], gif[:-1], gif]
+
+
+@pytest.mark.parametrize("index, ok, reason", [
+    (0, True, ""), (1, False, "empty"), (2, False, "truncated PNG"),
+    (3, False, "not an image"), (4, True, ""), (5, False, "truncated JPEG"),
+    (6, False, "truncated GIF"), (7, True, "")])
+def test_check_bytes(photos, index, ok, reason):
+    got_ok, got_reason = decode.check_bytes(_bad_batch(photos)[index])
+    assert bool(got_ok) == ok and reason in got_reason.numpy().decode()
+
+
+def test_decode_images_skip_counts_and_names_bad_elements(photos, caplog):
+    items = _bad_batch(photos)
+    paths = [f"photos/{i}.img" for i in range(len(items))]
+    ds = tf.data.Dataset.from_tensor_slices({"image": items, "path": paths, "label": range(8)})
+    images = data.decode_images(ds, (32, 32), on_error="skip", name_key="path")
+    out = list(images)
+    assert [int(x["label"]) for x in out] == [0, 4, 7]
+    assert all(x["image"].shape == (32, 32, 3) for x in out)
+    assert images.skipped_count == 5
+    assert [name for name, _ in images.skipped] == [f"photos/{i}.img" for i in (1, 2, 3, 5, 6)]
+    assert "Skipped 5 undecodable image(s)" in caplog.text
+    # A second epoch counts afresh.
+    assert len(list(images)) == 3 and images.skipped_count == 5
+
+
+def test_decode_images_raise_names_index_and_reason(photos):
+    ds = tf.data.Dataset.from_tensor_slices((_bad_batch(photos), list(range(8))))
+    images = data.decode_images(ds)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"element 1.*empty"):
+        list(images)
+    with pytest.raises(ValueError, match="on_error"):
+        data.decode_images(ds, on_error="ignore")
