@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags
 
 from benchmarks import common_flags  # noqa: F401  (--quick, --output_dir)
+from benchmarks import report_files
 from benchmarks.progress import Progress
 
 FLAGS = flags.FLAGS
@@ -372,12 +373,7 @@ def plot(report, output_dir):
 
 
 def write(report, output_dir):
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "accuracy.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    with open(os.path.join(output_dir, "accuracy.md"), "w") as f:
-        f.write(markdown(report))
-    plot(report, output_dir)
+    report_files.write(output_dir, "accuracy", report, markdown, plot)
 
 
 def main(argv):

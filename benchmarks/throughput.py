@@ -12,7 +12,6 @@ abs error against the float64 exact antialiased reference
 never hides aliasing. Writes throughput.json, throughput.md, throughput.png.
 """
 
-import json
 import os
 import platform
 import time
@@ -23,6 +22,7 @@ from absl import app, flags
 
 from benchmarks import photos, reference
 from benchmarks import common_flags  # noqa: F401  (--quick, --output_dir)
+from benchmarks import report_files
 from benchmarks.progress import Progress
 
 FLAGS = flags.FLAGS
@@ -375,7 +375,7 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
-def plot(report, path):
+def plot(report, output_dir):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -402,17 +402,12 @@ def plot(report, path):
         ax.invert_yaxis()
         ax.set_xlabel("images/s (green: zone-plate PSNR >= 25 dB, red: aliased)", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(os.path.join(output_dir, "throughput.png"), dpi=90)
     plt.close(fig)
 
 
 def write(report, output_dir):
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "throughput.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    with open(os.path.join(output_dir, "throughput.md"), "w") as f:
-        f.write(markdown(report))
-    plot(report, os.path.join(output_dir, "throughput.png"))
+    report_files.write(output_dir, "throughput", report, markdown, plot)
 
 
 def settings(quick):

@@ -1,0 +1,14 @@
+"""Writes a benchmark's JSON, Markdown and PNG files side by side."""
+
+import json
+import os
+
+
+def write(output_dir, stem, report, markdown, plot):
+    """`stem.json` and `stem.md` from `report`; `plot(report, output_dir)` draws the PNGs."""
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, f"{stem}.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(output_dir, f"{stem}.md"), "w") as f:
+        f.write(markdown(report))
+    plot(report, output_dir)
