@@ -133,17 +133,6 @@ def decode_image(contents, size=None, fill_value=0.0, name=None):
     label = tf.constant("") if name is None else tf.convert_to_tensor(name)
     if label.dtype != tf.string:
         label = tf.strings.as_string(label)
-    code = sniff_format(contents)
-    checks = [
-        tf.debugging.Assert(tf.strings.length(contents) > 0,
-                            ["Cannot decode image", label, ": empty (0 bytes)."]),
-        tf.debugging.Assert(
-            tf.logical_or(tf.strings.length(contents) == 0, code != _UNKNOWN),
-            ["Cannot decode image", label, ": not an image (unknown format; "
-             "supported: JPEG, PNG, GIF, BMP, WebP)."]),
-    ]
-    with tf.control_dependencies(checks):
-        contents = tf.identity(contents)
 
     def jpeg():
         if size is None:
@@ -151,18 +140,35 @@ def decode_image(contents, size=None, fill_value=0.0, name=None):
         return tf.switch_case(jpeg_ratio_index(contents, size), [
             lambda r=r: tf.io.decode_jpeg(contents, channels=3, ratio=r) for r in RATIOS])
 
-    def png():
-        # 8- and 16-bit PNGs; decode_png scales 8-bit data to uint16 by 257 exactly.
-        return _to_rgb(tf.io.decode_png(contents, channels=0, dtype=tf.uint16), fill_value)
+    def not_jpeg():
+        code = sniff_format(contents)
+        length = tf.strings.length(contents)
+        checks = [
+            tf.debugging.Assert(length > 0,
+                                ["Cannot decode image", label, ": empty (0 bytes)."]),
+            tf.debugging.Assert(
+                tf.logical_or(length == 0, code != _UNKNOWN),
+                ["Cannot decode image", label, ": not an image (unknown format; "
+                 "supported: JPEG, PNG, GIF, BMP, WebP)."]),
+        ]
+        with tf.control_dependencies(checks):
+            data = tf.identity(contents)
 
-    def other():
-        # GIF (first frame), BMP, WebP; native channel count.
-        return _to_rgb(tf.io.decode_image(contents, channels=0, expand_animations=False),
-                       fill_value)
+        def png():
+            # 8- and 16-bit PNGs; decode_png scales 8-bit data to uint16 by 257 exactly.
+            return _to_rgb(tf.io.decode_png(data, channels=0, dtype=tf.uint16), fill_value)
 
-    # One cond (not a switch over every format): functional control flow costs
-    # per element in tf.data, and the JPEG branch is the hot one.
-    image = tf.cond(tf.equal(code, _JPEG), jpeg,
-                    lambda: tf.cond(tf.equal(code, _PNG), png, other))
+        def other():
+            # GIF (first frame), BMP, WebP; native channel count.
+            return _to_rgb(tf.io.decode_image(data, channels=0, expand_animations=False),
+                           fill_value)
+
+        return tf.cond(tf.equal(code, _PNG), png, other)
+
+    # The hot path (JPEG) is tested with one 3-byte comparison; the format
+    # sniffing and its assertions run only for the other formats. Functional
+    # control flow and assertions cost per element in tf.data (BUILD_NOTES).
+    is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), b"\xff\xd8\xff")
+    image = tf.cond(is_jpeg, jpeg, not_jpeg)
     image.set_shape([None, None, 3])
     return image
