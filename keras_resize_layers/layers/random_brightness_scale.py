@@ -1,13 +1,13 @@
 """The `RandomBrightnessScale` layer: multiplicative brightness, per image."""
 
 import keras
-from keras.src.layers.preprocessing.data_layer import DataLayer
 
 from keras_resize_layers import augment
+from keras_resize_layers.layers.base import ImageDataLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class RandomBrightnessScale(DataLayer):
+class RandomBrightnessScale(ImageDataLayer):
     """Multiplies each image by a factor drawn uniformly from `factor_range`.
 
     The multiplicative brightness of `ImageDataGenerator(brightness_range=...)`

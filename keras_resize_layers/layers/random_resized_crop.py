@@ -1,15 +1,15 @@
 """The `RandomResizedCrop` layer."""
 
 import keras
-from keras.src.layers.preprocessing.data_layer import DataLayer
 
 from keras_resize_layers import augment, options
 from keras_resize_layers import backend as backend_lib
 from keras_resize_layers import resizing as resize_lib
+from keras_resize_layers.layers.base import ImageDataLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class RandomResizedCrop(DataLayer):
+class RandomResizedCrop(ImageDataLayer):
     """Crops a random box of each image and resizes it, in one resampling pass.
 
     Training (`training=True`, as in `model.fit`): per image, a box whose area

@@ -1,14 +1,14 @@
 """The `RandomResolution` layer: multi-resolution training of fully convolutional models."""
 
 import keras
-from keras.src.layers.preprocessing.data_layer import DataLayer
 
 from keras_resize_layers import options
 from keras_resize_layers.resizing import resize
+from keras_resize_layers.layers.base import ImageDataLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class RandomResolution(DataLayer):
+class RandomResolution(ImageDataLayer):
     """Resizes each training batch to a size drawn from `sizes`.
 
     For multi-resolution or progressive training of fully convolutional

@@ -1,14 +1,14 @@
 """The `Resize` layer: `keras_resize_layers.resize` inside a model."""
 
 import keras
-from keras.src.layers.preprocessing.data_layer import DataLayer
 
 from keras_resize_layers import options
 from keras_resize_layers.resizing import resize
+from keras_resize_layers.layers.base import ImageDataLayer
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class Resize(DataLayer):
+class Resize(ImageDataLayer):
     """Resizes images to `(height, width)` with antialiasing and an aspect policy.
 
     A thin layer over `keras_resize_layers.resize`: the same pixels as the
