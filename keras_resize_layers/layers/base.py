@@ -19,3 +19,7 @@ class ImageDataLayer(DataLayer):
         if keras.backend.backend() == "tensorflow":
             return keras.layers.Layer.__call__(self, inputs, **kwargs)
         return super().__call__(inputs, **kwargs)
+
+    def compute_output_spec(self, inputs, training=None):
+        dtype = getattr(self, "output_dtype", None) or self.compute_dtype
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)

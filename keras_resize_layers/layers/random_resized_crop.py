@@ -108,10 +108,6 @@ class RandomResizedCrop(ImageDataLayer):
         input_shape = tuple(input_shape)
         return input_shape[:-3] + (self.height, self.width, input_shape[-1])
 
-    def compute_output_spec(self, inputs, training=None):
-        return keras.KerasTensor(self.compute_output_shape(inputs.shape),
-                                 dtype=self.output_dtype or self.compute_dtype)
-
     def get_config(self):
         config = super().get_config()
         config.update(

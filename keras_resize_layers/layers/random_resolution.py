@@ -99,10 +99,6 @@ class RandomResolution(ImageDataLayer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-3] + (None, None, tuple(input_shape)[-1])
 
-    def compute_output_spec(self, inputs, training=None):
-        return keras.KerasTensor(self.compute_output_shape(inputs.shape),
-                                 dtype=self.output_dtype or self.compute_dtype)
-
     def get_config(self):
         config = super().get_config()
         config.update(
