@@ -211,7 +211,7 @@ def host_rows(method, target):
     return rows
 
 
-def pipeline_rows(method, target, n_elements):
+def pipeline_rows(method, target):
     """Encoded JPEG -> 224x224 pipelines: tf.data (library, baseline) and Pillow draft."""
     import tensorflow as tf
 
@@ -268,7 +268,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
             plans.append((source, method, "array", rows))
             if has_tf and method in PIL_FILTERS and source[0] >= target[0]:
                 plans.append((source, method, "jpeg",
-                              pipeline_rows(method, target, batch_size)))
+                              pipeline_rows(method, target)))
     total = sum(len(p[3]) for p in plans)
     with Progress(total, "throughput") as progress:
         for source, method, kind, rows in plans:

@@ -8,6 +8,19 @@ from keras_resize_layers import options
 from keras_resize_layers.resizing import resize
 
 
+def _element_name(element, name_key):
+    """The `name_key` entry of a dict element (e.g. its file path), or None."""
+    if len(element) == 1 and isinstance(element[0], dict) and name_key:
+        return element[0].get(name_key)
+    return None
+
+
+def _dct_hint(size, policy="stretch", crop_fraction=1.0):
+    """Smallest decoded size that still covers `size` (`size / crop_fraction` for crop)."""
+    f = crop_fraction if policy == "crop" else 1.0
+    return (int(-(-size[0] // f)), int(-(-size[1] // f)))
+
+
 def _map_image(transform, image_key="image"):
     """Applies `transform` to the image of an element: a tensor, a tuple whose
     first item is the image, or a dict with an `image_key` entry."""
@@ -122,9 +135,7 @@ def decode_fn(size=None, fill_value=0.0, image_key="image", name_key=None):
     from keras_resize_layers import decode
 
     def fn(*element):
-        name = None
-        if len(element) == 1 and isinstance(element[0], dict) and name_key:
-            name = element[0].get(name_key)
+        name = _element_name(element, name_key)
         return _map_image(
             lambda contents: decode.decode_image(contents, size, fill_value, name),
             image_key)(*element)
@@ -152,10 +163,8 @@ def decode_and_resize_fn(height, width, method="bilinear", antialias=True,
 
     opts = options.check_options(height, width, method, antialias, policy,
                                  crop_fraction, fill_value, dtype)
-    hint = None
-    if dct_downscale:
-        f = opts["crop_fraction"] if opts["policy"] == "crop" else 1.0
-        hint = (int(-(-height // f)), int(-(-width // f)))
+    hint = _dct_hint(opts["size"], opts["policy"], opts["crop_fraction"]) if dct_downscale \
+        else None
 
     def transform(contents, name=None):
         image = decode.decode_image(contents, hint, opts["fill_value"], name)
@@ -166,9 +175,7 @@ def decode_and_resize_fn(height, width, method="bilinear", antialias=True,
                       backend="tensorflow")
 
     def fn(*element):
-        name = None
-        if len(element) == 1 and isinstance(element[0], dict) and name_key:
-            name = element[0].get(name_key)
+        name = _element_name(element, name_key)
         return _map_image(lambda c: transform(c, name), image_key)(*element)
 
     return fn
@@ -292,11 +299,9 @@ def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key
         return tf.logical_and(ok, logged)
 
     def decode_element(ok, reason, name, element):
-        hint = None
-        if size is not None:
-            f = resize_options.get("crop_fraction", 1.0) if resize_options.get(
-                "policy") == "crop" else 1.0
-            hint = (int(-(-size[0] // f)), int(-(-size[1] // f)))
+        hint = None if size is None else _dct_hint(
+            size, resize_options.get("policy", "stretch"),
+            resize_options.get("crop_fraction", 1.0))
 
         def transform(contents):
             image = decode.decode_image(contents, hint, resize_options.get("fill_value", 0.0),

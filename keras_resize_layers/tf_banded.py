@@ -48,12 +48,9 @@ def plan(in_h, in_w, size, policy, crop_fraction, method, antialias):
                                    g["place_h"], method, antialias)[0].numpy()
         wx = resample.axis_weights(bk, size[1], in_w, g["box_x"], g["box_w"], g["place_x"],
                                    g["place_w"], method, antialias)[0].numpy()
+        mask = resample.placement_mask(bk, size, g)[0].numpy()
     iy, ty = _taps(wy)
     ix, tx = _taps(wx)
-    ys, xs = np.arange(size[0]), np.arange(size[1])
-    in_y = (ys >= g["place_y"][0]) & (ys < g["place_y"][0] + g["place_h"][0])
-    in_x = (xs >= g["place_x"][0]) & (xs < g["place_x"][0] + g["place_w"][0])
-    mask = (in_y[:, None] & in_x[None, :]).astype(np.float32)
     return dict(iy=iy, wy=ty, ix=ix, wx=tx, mask=mask)
 
 

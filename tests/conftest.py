@@ -34,12 +34,3 @@ def exact_area_weights(n_in, n_out):
             w[o, j] = max(0.0, min(j + 1, b) - max(j, a)) / scale
     return w
 
-
-def to_ragged(images):
-    """A ragged batch (N, None, None, C) from a list of (H, W, C) arrays."""
-    import tensorflow as tf
-
-    flat = np.concatenate([i.reshape(-1, i.shape[-1]) for i in images])
-    widths = np.concatenate([[i.shape[1]] * i.shape[0] for i in images])
-    rows = tf.RaggedTensor.from_row_lengths(flat, widths)
-    return tf.RaggedTensor.from_row_lengths(rows, [i.shape[0] for i in images])

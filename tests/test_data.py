@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import to_ragged
 
 from keras_resize_layers import data
 from keras_resize_layers.layers import Resize
@@ -24,7 +23,7 @@ def test_map_fn_is_bit_identical_to_layer(photos, method, policy):
     # Ragged batches too.
     ragged = next(iter(ds.ragged_batch(3).map(fn)))
     np.testing.assert_array_equal(ragged.numpy(), layer(
-        to_ragged(images)).numpy())
+        data.to_ragged(images)).numpy())
 
 
 def test_tuple_and_dict_elements(photos):

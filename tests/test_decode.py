@@ -136,5 +136,10 @@ def test_decode_images_raise_names_index_and_reason(photos):
     images = data.decode_images(ds)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"element 1.*empty"):
         list(images)
+    truncated = tf.data.Dataset.from_tensor_slices(
+        {"image": [_bad_batch(photos)[5]], "path": ["shots/cut.jpg"]})
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"shots/cut.jpg.*truncated JPEG data"):
+        list(data.decode_images(truncated, name_key="path"))
     with pytest.raises(ValueError, match="on_error"):
         data.decode_images(ds, on_error="ignore")

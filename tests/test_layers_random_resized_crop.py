@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import to_ragged
 
 import keras_resize_layers as krl
 from keras_resize_layers import data
@@ -53,7 +52,7 @@ def test_inference_is_resize_crop_bit_for_bit(batch):
 def test_ragged_and_unbatched_inputs(photos):
     images = list(photos.values())
     layer = RandomResizedCrop(40, 40, seed=2)
-    assert layer(to_ragged(images), training=True).shape == (3, 40, 40, 3)
+    assert layer(data.to_ragged(images), training=True).shape == (3, 40, 40, 3)
     assert layer(images[0], training=True).shape == (40, 40, 3)
 
 

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import to_ragged
 
 import keras_resize_layers as krl
+from keras_resize_layers import data
 from keras_resize_layers.layers import Resize
 
 CONFIG = dict(height=48, width=64, method="lanczos3", antialias=True, policy="pad",
@@ -70,7 +70,7 @@ def test_functional_model_trains_from_tf_data_and_survives_keras_save(tmp_path, 
 
 def test_ragged_batch_in_model_and_tf_data(photos):
     images = list(photos.values())
-    ragged = to_ragged(images)
+    ragged = data.to_ragged(images)
     layer = Resize(40, 40, method="bicubic", policy="crop")
     out = layer(ragged).numpy()
     for i, image in enumerate(images):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import to_ragged
 from PIL import Image
 
 import keras_resize_layers as krl
+from keras_resize_layers import data
 from keras_resize_layers import options
 from conftest import exact_area_weights
 
@@ -115,7 +115,7 @@ def test_implementations_agree_on_photos(photos, method, policy):
 @pytest.mark.parametrize("policy", krl.POLICIES)
 def test_batched_unbatched_and_ragged_agree(photos, policy):
     images = list(photos.values())
-    ragged = to_ragged(images)
+    ragged = data.to_ragged(images)
     kwargs = dict(method="bicubic", policy=policy, crop_fraction=0.875, fill_value=9)
     singles = [krl.resize(i, (64, 48), **kwargs).numpy() for i in images]
     batched = krl.resize(np.stack([images[0]] * 2), (64, 48), **kwargs).numpy()
@@ -218,7 +218,7 @@ def test_unsupported_image_dtypes(value):
 
 def test_banded_needs_a_dense_static_batch(photos):
     with pytest.raises(ValueError, match="statically known height and width"):
-        krl.resize(to_ragged(list(photos.values())), (8, 8), implementation="banded")
+        krl.resize(data.to_ragged(list(photos.values())), (8, 8), implementation="banded")
 
 
 def test_zero_size_at_runtime_in_graph_and_tf_data():

@@ -20,6 +20,11 @@ class ImageDataLayer(DataLayer):
             return keras.layers.Layer.__call__(self, inputs, **kwargs)
         return super().__call__(inputs, **kwargs)
 
+    def compute_output_shape(self, input_shape):
+        """`(..., height, width, channels)`; layers with other outputs override it."""
+        input_shape = tuple(input_shape)
+        return input_shape[:-3] + (self.height, self.width, input_shape[-1])
+
     def compute_output_spec(self, inputs, training=None):
         dtype = getattr(self, "output_dtype", None) or self.compute_dtype
         return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)

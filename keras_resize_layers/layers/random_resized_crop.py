@@ -104,10 +104,6 @@ class RandomResizedCrop(ImageDataLayer):
         geometry = augment.full_placement(bk, boxes, (self.height, self.width))
         return resize_lib.finish(bk, batch, self._opts(), geometry)
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        return input_shape[:-3] + (self.height, self.width, input_shape[-1])
-
     def get_config(self):
         config = super().get_config()
         config.update(

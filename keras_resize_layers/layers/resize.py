@@ -76,10 +76,6 @@ class Resize(ImageDataLayer):
             dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
         )
 
-    def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        return input_shape[:-3] + (self.height, self.width, input_shape[-1])
-
     def get_config(self):
         config = super().get_config()
         config.update(
