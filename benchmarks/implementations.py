@@ -33,8 +33,11 @@ def rows(target):
             lambda x: tf.image.resize(x, target, antialias=True))),
         ("tf.image.resize(antialias=True), float32 in", tf.function(
             lambda x: tf.image.resize(tf.cast(x, tf.float32), target, antialias=True))),
-        ('resize(implementation="auto") (TF kernels on CPU)', tf.function(lib("auto"))),
-        ('resize(implementation="banded") (XLA taps)', lib("banded")),
+        ('resize(implementation="auto") (XLA taps on CPU), eager', lib("auto")),
+        ('resize(implementation="auto") in a tf.function', tf.function(lib("auto"))),
+        ('same, input size unknown while tracing', tf.function(lib("auto"), input_signature=[
+            tf.TensorSpec([None, None, None, 3], tf.uint8)])),
+        ('resize(implementation="tf") (TF resize kernels)', tf.function(lib("tf"))),
         ('resize(implementation="matmul")', tf.function(lib("matmul"))),
         ('resize(implementation="matmul") under jit_compile=True',
          tf.function(lib("matmul"), jit_compile=True)),

@@ -22,8 +22,33 @@ def _onehot(bk, index, positions):
     return bk.cast(bk.numpy.equal(index[..., None], positions), "float32")
 
 
+def _uses_scale_and_translate(method, antialias):
+    """True for the ScaleAndTranslate family (every antialiased kernel but nearest)."""
+    return not (method in ("nearest", "bilinear", "bicubic")
+                and not (antialias and method != "nearest")) and method != "area"
+
+
+def _span(xnp, t, blen, plen, radius, antialias, out_per_in=None):
+    """ScaleAndTranslate's sample position, kernel scale and first/last input
+    pixel (relative to the box) of each output; all `(B, O)` but kernel scale `(B, 1)`.
+
+    Like the op, the inverse scale is `1 / (out / in)`: two roundings. Under
+    XLA, pass `out_per_in` computed outside, or the compiler rewrites the
+    expression to `in / out` and the weights move by an ulp.
+    """
+    if out_per_in is None:
+        out_per_in = plen / blen
+    inv_scale = 1.0 / out_per_in
+    kernel_scale = xnp.maximum(inv_scale, 1.0) if antialias else inv_scale * 0 + 1.0
+    sample = (t + 0.5) * inv_scale
+    reach = radius * kernel_scale
+    first = xnp.maximum(xnp.ceil(sample - reach - 0.5), 0.0)
+    last = xnp.minimum(xnp.floor(sample + reach - 0.5), blen - 1.0)
+    return sample, kernel_scale, first, last
+
+
 def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
-                 place_len, method, antialias):
+                 place_len, method, antialias, cols=None, out_per_in=None):
     """Weight matrices of one axis.
 
     Args:
@@ -34,9 +59,13 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
         box_start, box_len: int32 `(B,)`, the source interval of each image.
         place_start, place_len: int32 `(B,)`, where it lands in the output.
         method, antialias: as in `resize`.
+        cols: optional float32 `(B, out_size, K)` input positions (the taps
+            of `tap_starts`); the weights are then computed at those
+            positions only. Defaults to every input pixel.
+        out_per_in: optional float32 `(B, 1)` `place_len / box_len` (see `_span`).
 
     Returns:
-        float32 `(B, out_size, in_extent)`.
+        float32 `(B, out_size, in_extent)`, or `(B, out_size, K)` with `cols`.
     """
     xnp = bk.numpy
     f32 = lambda v: bk.cast(v, "float32")  # noqa: E731
@@ -46,7 +75,8 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
     b0 = f32(box_start)[:, None]  # (B, 1)
     blen = f32(box_len)[:, None]
     plen = f32(place_len)[:, None]
-    cols = f32(xnp.arange(in_extent))[None, None, :]  # (1, 1, I)
+    if cols is None:
+        cols = f32(xnp.arange(in_extent))[None, None, :]  # (1, 1, I)
 
     if method in ("nearest", "bilinear", "bicubic") and not (
         antialias and method != "nearest"
@@ -96,21 +126,64 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
     else:
         # ScaleAndTranslate: kernel widened by 1/scale when shrinking (antialias).
         kernel, radius = kernels.KERNELS[method]
-        inv_scale = (1.0 / (plen / blen))[..., None]  # (B, 1, 1)
-        kernel_scale = xnp.maximum(inv_scale, 1.0) if antialias else inv_scale * 0 + 1.0
-        sample = (t[..., None] + 0.5) * inv_scale  # (B, O, 1), relative to box
-        reach = radius * kernel_scale
-        first = xnp.maximum(xnp.ceil(sample - reach - 0.5), 0.0)
-        last = xnp.minimum(xnp.floor(sample + reach - 0.5), blen[..., None] - 1.0)
+        sample, kernel_scale, first, last = _span(xnp, t, blen, plen, radius, antialias,
+                                                  out_per_in)
+        sample, first, last = sample[..., None], first[..., None], last[..., None]
         rel = cols - b0[..., None]
         in_span = xnp.logical_and(rel >= first, rel <= last)
-        w = kernel(xnp, (rel + 0.5 - sample) * (1.0 / kernel_scale))
+        w = kernel(xnp, (rel + 0.5 - sample) * (1.0 / kernel_scale[..., None]))
         weights = xnp.where(in_span, w, 0.0)
         total = xnp.sum(weights, axis=-1, keepdims=True)
         weights = xnp.where(
             xnp.abs(total) >= _TINY, weights / xnp.where(total == 0.0, 1.0, total), 0.0
         )
     return xnp.where(valid[..., None], weights, 0.0)
+
+
+def tap_counts(bk, box_len, place_len, method, antialias):
+    """int32 `(B,)`: an upper bound on the non-zero weights of any output
+    pixel along one axis (the taps a sparse resampler must read).
+
+    Computed exactly in integers. A kernel of reach R covers at most
+    floor(2R) + 1 pixels; one more is allowed when 2R falls within 1e-4 below
+    an integer, where float rounding of the span ends could add a pixel.
+    """
+    xnp = bk.numpy
+    if method == "area":
+        exact = xnp.equal(xnp.mod(box_len, place_len), 0)
+        return xnp.floor_divide(box_len, place_len) + xnp.where(exact, 1, 2)
+    if not _uses_scale_and_translate(method, antialias):
+        return box_len * 0 + {"nearest": 1, "bilinear": 2, "bicubic": 4}[method]
+    width = int(round(2 * kernels.KERNELS[method][1]))  # 2 * radius, an integer
+    span = width * (xnp.maximum(box_len, place_len) if antialias else place_len)
+    near_integer = 10000 * (place_len - xnp.mod(span, place_len)) <= place_len
+    return xnp.floor_divide(span, place_len) + xnp.where(near_integer, 2, 1)
+
+
+def tap_starts(bk, out_size, box_start, box_len, place_start, place_len, method,
+               antialias, out_per_in=None):
+    """float32 `(B, out_size)`: the first input pixel each output pixel reads,
+    such that its `tap_counts` taps from there hold all its non-zero weights."""
+    xnp = bk.numpy
+    f32 = lambda v: bk.cast(v, "float32")  # noqa: E731
+    t = f32(xnp.arange(out_size))[None, :] - f32(place_start)[:, None]
+    b0 = f32(box_start)[:, None]
+    blen = f32(box_len)[:, None]
+    plen = f32(place_len)[:, None]
+    if method == "area":
+        t_int = xnp.maximum(bk.cast(t, "int32"), 0)
+        first = xnp.floor_divide(t_int * box_len[:, None], place_len[:, None])
+        return f32(first) + b0
+    if not _uses_scale_and_translate(method, antialias):
+        pos = (t + 0.5) * (blen / plen)
+        if method == "nearest":
+            return xnp.maximum(xnp.minimum(xnp.floor(pos), blen - 1.0), 0.0) + b0
+        if method == "bilinear":
+            return xnp.maximum(xnp.floor(pos - 0.5), 0.0) + b0
+        return xnp.floor(pos - 0.5) - 1.0 + b0
+    _, _, first, _ = _span(xnp, t, blen, plen, kernels.KERNELS[method][1], antialias,
+                           out_per_in)
+    return first + b0
 
 
 def resample(bk, images, size, geometry, method, antialias, fill_value,

@@ -7,7 +7,7 @@ from keras_resize_layers import geometry as geometry_lib
 from keras_resize_layers import options
 from keras_resize_layers import resample as resample_lib
 
-IMPLEMENTATIONS = ("auto", "banded", "matmul", "tf")
+IMPLEMENTATIONS = ("auto", "taps", "matmul", "tf")
 
 
 def _dtype_name(x):
@@ -92,11 +92,10 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             scale. Defaults to 0.
         dtype: output dtype. Values keep the input's scale (0..255 for uint8).
             Integer outputs are rounded and saturated. Defaults to `"float32"`.
-        implementation: `"auto"` (TensorFlow's kernels on a CPU, matrix
-            products on GPU, under XLA and on other backends), `"matmul"`,
-            `"tf"` or `"banded"` (XLA-compiled kernel taps; dense batches of
-            static size, TensorFlow only). All agree to 1e-3 on the 0..255
-            scale.
+        implementation: `"auto"` (XLA-compiled sparse taps with TensorFlow on
+            a CPU, matrix products on GPU, under XLA and on other backends),
+            `"taps"`, `"matmul"` or `"tf"` (TensorFlow's own resize kernels).
+            All agree to 2e-4 on the 0..255 scale.
         backend: Keras backend name or namespace; defaults to the global one.
 
     Returns:
@@ -192,27 +191,23 @@ def _static_len(x):
 
 
 def _resample(bk, batch, opts, geometry, shared, implementation):
-    use_tf = implementation == "tf"
-    if implementation == "banded":
-        static = (shared and opts.get("from_policy", False) and bk.name == "tensorflow"
-                  and batch.raw.shape[1] is not None and batch.raw.shape[2] is not None)
-        if not static:
-            raise ValueError('implementation="banded" needs the TensorFlow backend and '
-                             "a dense batch of statically known height and width.")
-        from keras_resize_layers import tf_banded
+    if implementation == "auto":
+        implementation = "matmul"
+        if bk.name == "tensorflow":
+            from keras_resize_layers import tf_ops
 
-        return tf_banded.resample_banded(
-            batch.raw, opts["size"], opts["policy"], opts["crop_fraction"],
-            opts["method"], opts["antialias"], opts["fill_value"])
-    if implementation == "auto" and bk.name == "tensorflow":
-        from keras_resize_layers import tf_ops
+            if tf_ops.cpu_outside_xla():
+                implementation = "taps"
+    if implementation in ("taps", "tf") and bk.name != "tensorflow":
+        raise ValueError(f'implementation="{implementation}" needs the TensorFlow backend.')
+    if implementation == "taps":
+        from keras_resize_layers import tf_taps
 
-        # TF's ResizeArea drifts up to ~6e-3 (0..255 scale) when enlarging;
-        # the integer-exact matmul weights do not, so area always uses them.
-        use_tf = opts["method"] != "area" and tf_ops.use_tf_kernels()
-    if use_tf:
-        if bk.name != "tensorflow":
-            raise ValueError('implementation="tf" needs the TensorFlow backend.')
+        fixed = (opts["policy"], opts["crop_fraction"]) if opts.get("from_policy") else None
+        return tf_taps.resample_taps(
+            batch.raw, opts["size"], geometry, opts["method"], opts["antialias"],
+            opts["fill_value"], opts["policy"], shared, fixed)
+    if implementation == "tf":
         from keras_resize_layers import tf_ops
 
         policy = opts["policy"] if opts.get("from_policy") and shared else "boxes"

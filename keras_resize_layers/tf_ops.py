@@ -1,10 +1,10 @@
 """TensorFlow-only pieces of the resize core.
 
 Ragged batches, runtime shape assertions that raise `InvalidArgumentError`
-inside graphs and `tf.data`, and the CPU implementation that calls
-TensorFlow's own resize kernels (ScaleAndTranslate, ResizeBilinear, ...),
-which on a 2-core CPU beat the dense matmul of `resample.py`. Imported only
-when the input or the backend is TensorFlow.
+inside graphs and `tf.data`, the device check behind `implementation="auto"`,
+and `implementation="tf"`, which calls TensorFlow's own resize kernels
+(ScaleAndTranslate, ResizeBilinear, ...). Imported only when the input or the
+backend is TensorFlow.
 """
 
 import tensorflow as tf
@@ -21,11 +21,11 @@ def gpu_available():
     return bool(tf.config.list_logical_devices("GPU"))
 
 
-def use_tf_kernels():
-    """The per-device choice: TF's kernels on CPU, matmul on GPU and under XLA.
+def cpu_outside_xla():
+    """True where `auto` picks the XLA taps: a CPU-only TensorFlow, outside XLA.
 
-    TF's antialiased resize (ScaleAndTranslate) has a CPU kernel only and no
-    XLA lowering; on a GPU it would silently run on the host.
+    On a GPU and inside a function XLA already compiles, the matmul path is
+    used instead (one fused program; TF's resize kernels have no XLA lowering).
     """
     return not in_xla_context() and not gpu_available()
 

@@ -19,7 +19,7 @@ def noise():
     return np.random.default_rng(0).integers(0, 256, (2, 37, 53, 3)).astype("uint8")
 
 
-@pytest.mark.parametrize("implementation", ["matmul", "tf", "banded"])
+@pytest.mark.parametrize("implementation", ["matmul", "tf", "taps"])
 @pytest.mark.parametrize("antialias", [True, False])
 @pytest.mark.parametrize("method", [m for m in krl.METHODS if m != "area"])
 @pytest.mark.parametrize("size", SIZES)
@@ -104,11 +104,11 @@ def test_implementations_agree_on_photos(photos, method, policy):
     for photo in photos.values():
         kwargs = dict(method=method, policy=policy, crop_fraction=0.875, fill_value=3.0)
         a = krl.resize(photo, (96, 128), implementation="matmul", **kwargs).numpy()
-        c = krl.resize(photo, (96, 128), implementation="banded", **kwargs).numpy()
+        c = krl.resize(photo, (96, 128), implementation="taps", **kwargs).numpy()
         np.testing.assert_allclose(a, c, atol=TOL, rtol=0)
         b = krl.resize(photo, (96, 128), implementation="tf", **kwargs).numpy()
         # TF's ResizeArea drifts by float32 rounding (BUILD_NOTES); "auto" never
-        # uses it, the integer-exact matmul weights serve area everywhere.
+        # uses it, the integer-exact weights serve area everywhere.
         np.testing.assert_allclose(a, b, atol=1e-2 if method == "area" else TOL, rtol=0)
 
 
@@ -121,7 +121,7 @@ def test_batched_unbatched_and_ragged_agree(photos, policy):
     batched = krl.resize(np.stack([images[0]] * 2), (64, 48), **kwargs).numpy()
     np.testing.assert_array_equal(batched[0], singles[0])
     np.testing.assert_array_equal(batched[1], singles[0])
-    for implementation in ("tf", "matmul"):
+    for implementation in ("tf", "matmul", "taps"):
         out = krl.resize(ragged, (64, 48), implementation=implementation, **kwargs)
         assert out.shape == (3, 64, 48, 3)
         np.testing.assert_allclose(out.numpy(), np.stack(singles), atol=TOL, rtol=0)
@@ -216,9 +216,27 @@ def test_unsupported_image_dtypes(value):
         krl.resize(value, (2, 2))
 
 
-def test_banded_needs_a_dense_static_batch(photos):
-    with pytest.raises(ValueError, match="statically known height and width"):
-        krl.resize(data.to_ragged(list(photos.values())), (8, 8), implementation="banded")
+@pytest.mark.parametrize("method", ["bilinear", "area", "lanczos3", "nearest"])
+def test_taps_pixels_do_not_depend_on_static_shapes_or_batching(photos, method):
+    """The tap count is bucketed and unknown sizes are padded; neither may
+    change a pixel: static, dynamic, single and batched calls agree bit for bit."""
+    photo = photos["astronaut"][:300, :260]
+    kwargs = dict(method=method, policy="crop", crop_fraction=0.875, implementation="taps")
+    static = krl.resize(photo, (64, 48), **kwargs).numpy()
+    dynamic = tf.function(lambda x: krl.resize(x, (64, 48), **kwargs), input_signature=[
+        tf.TensorSpec([None, None, None, 3], tf.uint8)])
+    np.testing.assert_array_equal(dynamic(photo[None]).numpy()[0], static)
+    np.testing.assert_array_equal(dynamic(np.stack([photo] * 3)).numpy()[1], static)
+
+
+def test_taps_fall_back_to_matmul_beyond_the_largest_bucket():
+    from keras_resize_layers import tf_taps
+
+    image = np.random.default_rng(1).integers(0, 256, (1, 2100, 30, 1)).astype("uint8")
+    assert tf_taps.bucket(2 * 2100 // 20 + 2) == len(tf_taps.TAP_BUCKETS)
+    out = krl.resize(image, (20, 20), implementation="taps").numpy()
+    ref = tf.image.resize(tf.cast(image, tf.float32), (20, 20), antialias=True).numpy()
+    np.testing.assert_allclose(out, ref, atol=TOL, rtol=0)
 
 
 def test_zero_size_at_runtime_in_graph_and_tf_data():
