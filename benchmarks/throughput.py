@@ -161,9 +161,10 @@ def array_rows(method, target, device):
         import keras_resize_layers as krl
 
         if not device.use_gpu:
-            rows.append(("krl resize implementation=banded (XLA taps)", "keras_resize_layers",
-                         True, lambda x: krl.resize(x, target, method=method,
-                                                    implementation="banded"), True))
+            rows.append(('krl resize implementation="tf" (TF resize kernels)',
+                         "keras_resize_layers", True, tf.function(
+                             lambda x: krl.resize(x, target, method=method,
+                                                  implementation="tf")), True))
         matmul = tf.function(lambda x: krl.resize(x, target, method=method), jit_compile=True)
         rows.append(("krl resize matmul (jit_compile=True)", "keras_resize_layers", True,
                      matmul, True))

@@ -95,6 +95,23 @@ def _kernel(taps, per_image, size, method, antialias):
     return run
 
 
+@functools.lru_cache(maxsize=None)
+def _dense_kernel(size, method, antialias, shared):
+    """XLA function for more taps than the largest bucket: the dense matmul.
+
+    Compiled too, so that its pixels do not depend on the calling graph.
+    """
+    bk = backend_lib.get("tensorflow")
+
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
+    def run(images, *geometry):
+        g = dict(zip(_GEOMETRY_ORDER, geometry))
+        return resample.resample(bk, tf.cast(images, tf.float32), size, g, method,
+                                 antialias, 0.0, "stretch", shared)
+
+    return run
+
+
 def _static_taps(bk, geometry, method, antialias):
     """Python int tap count when the geometry can be evaluated now, else None."""
     values = [tf.get_static_value(geometry[k]) for k in ("box_h", "place_h", "box_w",
@@ -142,12 +159,14 @@ def resample_taps(images, size, geometry, method, antialias, fill_value, policy,
         geometry = _policy_geometry(int(static_h), int(static_w), tuple(size), *fixed_policy)
     taps = _static_taps(bk, geometry, method, antialias)
     geometry = {k: tf.convert_to_tensor(v, tf.int32) for k, v in geometry.items()}
+    padded = images
     if static_h is None or static_w is None:
         # Bound the number of XLA programs: pad unknown sizes up to a multiple of
-        # PAD_TO. Taps never read the padding (indices are clipped to the image).
+        # PAD_TO. Taps never read the padding (indices are clipped to the image);
+        # the dense fallback gets the exact image (padding would change its sums).
         pad_h = (-in_h) % PAD_TO if static_h is None else 0
         pad_w = (-in_w) % PAD_TO if static_w is None else 0
-        images = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
+        padded = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
     h, w = size
     g = geometry
     # place / box, divided outside the XLA program (see `resample._span`).
@@ -156,12 +175,12 @@ def resample_taps(images, size, geometry, method, antialias, fill_value, policy,
 
     def run_bucket(k):
         kernel = _kernel(k, not shared, tuple(size), method, antialias)
-        return lambda: kernel(images, in_h, in_w, *(g[key] for key in _GEOMETRY_ORDER),
+        return lambda: kernel(padded, in_h, in_w, *(g[key] for key in _GEOMETRY_ORDER),
                               scale_y, scale_x)
 
     def dense():
-        return resample.resample(bk, tf.cast(images[:, :in_h, :in_w], tf.float32), size,
-                                 geometry, method, antialias, 0.0, "stretch", shared)
+        return _dense_kernel(tuple(size), method, antialias, shared)(
+            images, *(g[key] for key in _GEOMETRY_ORDER))
 
     if taps is not None:
         index = bucket(taps)
