@@ -28,17 +28,11 @@ def _uses_scale_and_translate(method, antialias):
                 and not (antialias and method != "nearest")) and method != "area"
 
 
-def _span(xnp, t, blen, plen, radius, antialias, out_per_in=None):
+def _span(xnp, t, blen, plen, radius, antialias):
     """ScaleAndTranslate's sample position, kernel scale and first/last input
     pixel (relative to the box) of each output; all `(B, O)` but kernel scale `(B, 1)`.
-
-    Like the op, the inverse scale is `1 / (out / in)`: two roundings. Under
-    XLA, pass `out_per_in` computed outside, or the compiler rewrites the
-    expression to `in / out` and the weights move by an ulp.
-    """
-    if out_per_in is None:
-        out_per_in = plen / blen
-    inv_scale = 1.0 / out_per_in
+    Like the op, the inverse scale is `1 / (out / in)` (two roundings)."""
+    inv_scale = 1.0 / (plen / blen)
     kernel_scale = xnp.maximum(inv_scale, 1.0) if antialias else inv_scale * 0 + 1.0
     sample = (t + 0.5) * inv_scale
     reach = radius * kernel_scale
@@ -48,7 +42,7 @@ def _span(xnp, t, blen, plen, radius, antialias, out_per_in=None):
 
 
 def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
-                 place_len, method, antialias, cols=None, out_per_in=None):
+                 place_len, method, antialias, cols=None):
     """Weight matrices of one axis.
 
     Args:
@@ -62,7 +56,6 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
         cols: optional float32 `(B, out_size, K)` input positions (the taps
             of `tap_starts`); the weights are then computed at those
             positions only. Defaults to every input pixel.
-        out_per_in: optional float32 `(B, 1)` `place_len / box_len` (see `_span`).
 
     Returns:
         float32 `(B, out_size, in_extent)`, or `(B, out_size, K)` with `cols`.
@@ -126,8 +119,7 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
     else:
         # ScaleAndTranslate: kernel widened by 1/scale when shrinking (antialias).
         kernel, radius = kernels.KERNELS[method]
-        sample, kernel_scale, first, last = _span(xnp, t, blen, plen, radius, antialias,
-                                                  out_per_in)
+        sample, kernel_scale, first, last = _span(xnp, t, blen, plen, radius, antialias)
         sample, first, last = sample[..., None], first[..., None], last[..., None]
         rel = cols - b0[..., None]
         in_span = xnp.logical_and(rel >= first, rel <= last)
@@ -161,7 +153,7 @@ def tap_counts(bk, box_len, place_len, method, antialias):
 
 
 def tap_starts(bk, out_size, box_start, box_len, place_start, place_len, method,
-               antialias, out_per_in=None):
+               antialias):
     """float32 `(B, out_size)`: the first input pixel each output pixel reads,
     such that its `tap_counts` taps from there hold all its non-zero weights."""
     xnp = bk.numpy
@@ -181,8 +173,7 @@ def tap_starts(bk, out_size, box_start, box_len, place_start, place_len, method,
         if method == "bilinear":
             return xnp.maximum(xnp.floor(pos - 0.5), 0.0) + b0
         return xnp.floor(pos - 0.5) - 1.0 + b0
-    _, _, first, _ = _span(xnp, t, blen, plen, kernels.KERNELS[method][1], antialias,
-                           out_per_in)
+    _, _, first, _ = _span(xnp, t, blen, plen, kernels.KERNELS[method][1], antialias)
     return first + b0
 
 

@@ -92,10 +92,11 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             scale. Defaults to 0.
         dtype: output dtype. Values keep the input's scale (0..255 for uint8).
             Integer outputs are rounded and saturated. Defaults to `"float32"`.
-        implementation: `"auto"` (XLA-compiled sparse taps with TensorFlow on
-            a CPU, matrix products on GPU, under XLA and on other backends),
-            `"taps"`, `"matmul"` or `"tf"` (TensorFlow's own resize kernels).
-            All agree to 2e-4 on the 0..255 scale.
+        implementation: `"auto"`: with TensorFlow on a CPU, XLA-compiled
+            sparse taps when the input's height and width are known while
+            tracing, TensorFlow's own kernels otherwise; matrix products on a
+            GPU, under XLA and on other backends. Or `"taps"`, `"tf"`,
+            `"matmul"`. All agree to 2e-4 on the 0..255 scale.
         backend: Keras backend name or namespace; defaults to the global one.
 
     Returns:
@@ -191,22 +192,34 @@ def _static_len(x):
 
 
 def _resample(bk, batch, opts, geometry, shared, implementation):
+    plan = None
+    if implementation in ("auto", "taps") and bk.name == "tensorflow" and shared and \
+            opts.get("from_policy"):
+        from keras_resize_layers import tf_taps
+
+        plan = tf_taps.static_plan(batch.raw, opts["size"], opts["method"],
+                                   opts["antialias"], opts["policy"], opts["crop_fraction"])
     if implementation == "auto":
         implementation = "matmul"
         if bk.name == "tensorflow":
             from keras_resize_layers import tf_ops
 
             if tf_ops.cpu_outside_xla():
-                implementation = "taps"
+                # XLA taps when the size is known while tracing; TF's kernels
+                # otherwise, except area: TF's ResizeArea drifts ~6e-3 when
+                # enlarging, the integer-exact matmul weights do not.
+                implementation = "taps" if plan is not None else (
+                    "matmul" if opts["method"] == "area" else "tf")
     if implementation in ("taps", "tf") and bk.name != "tensorflow":
         raise ValueError(f'implementation="{implementation}" needs the TensorFlow backend.')
     if implementation == "taps":
+        if plan is None:
+            raise ValueError('implementation="taps" needs a dense batch whose height and '
+                             "width are known while tracing, and a fixed policy.")
         from keras_resize_layers import tf_taps
 
-        fixed = (opts["policy"], opts["crop_fraction"]) if opts.get("from_policy") else None
-        return tf_taps.resample_taps(
-            batch.raw, opts["size"], geometry, opts["method"], opts["antialias"],
-            opts["fill_value"], opts["policy"], shared, fixed)
+        return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["method"],
+                                     opts["antialias"], opts["fill_value"], opts["policy"])
     if implementation == "tf":
         from keras_resize_layers import tf_ops
 

@@ -1,4 +1,8 @@
-"""tf.data map functions: element structures and bit-identity with the layers."""
+"""tf.data map functions: element structures and parity with the layers.
+
+A map function sees images whose size is unknown while tracing, so it runs
+TensorFlow's kernels where the layer on a fixed-size input runs the XLA taps:
+the two agree to float rounding (PIXEL_TOL on the 0..255 scale)."""
 
 import numpy as np
 import pytest
@@ -8,19 +12,20 @@ from keras_resize_layers import data
 from keras_resize_layers.layers import Resize
 
 OPTIONS = dict(method="bicubic", antialias=True, policy="crop", crop_fraction=0.875)
+PIXEL_TOL = 2e-4
 
 
 @pytest.mark.parametrize("method", ["bilinear", "bicubic", "area", "lanczos5", "nearest"])
 @pytest.mark.parametrize("policy", ["stretch", "crop", "pad"])
-def test_map_fn_is_bit_identical_to_layer(photos, method, policy):
+def test_map_fn_matches_layer(photos, method, policy):
     layer = Resize(56, 72, method=method, policy=policy, fill_value=2.0)
     fn = data.resize_fn(56, 72, method=method, policy=policy, fill_value=2.0)
     images = list(photos.values())
     ds = tf.data.Dataset.from_generator(
         lambda: iter(images), output_signature=tf.TensorSpec([None, None, 3], tf.uint8))
     for image, out in zip(images, ds.map(fn)):
-        np.testing.assert_array_equal(out.numpy(), layer(image).numpy())
-    # Ragged batches too.
+        np.testing.assert_allclose(out.numpy(), layer(image).numpy(), atol=PIXEL_TOL, rtol=0)
+    # Ragged batches: the same kernels in the pipeline and in the layer.
     ragged = next(iter(ds.ragged_batch(3).map(fn)))
     np.testing.assert_array_equal(ragged.numpy(), layer(
         data.to_ragged(images)).numpy())

@@ -74,7 +74,8 @@ def test_ragged_batch_in_model_and_tf_data(photos):
     layer = Resize(40, 40, method="bicubic", policy="crop")
     out = layer(ragged).numpy()
     for i, image in enumerate(images):
-        np.testing.assert_array_equal(out[i], layer(image).numpy())
+        # Ragged: TF kernels per image; a single fixed-size image: XLA taps.
+        np.testing.assert_allclose(out[i], layer(image).numpy(), atol=2e-4, rtol=0)
     ds = tf.data.Dataset.from_generator(
         lambda: iter(images), output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
     ).ragged_batch(3).map(layer)
