@@ -36,16 +36,14 @@ from keras_resize_layers import resample
 
 TAP_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
 MAX_TAPS = TAP_BUCKETS[-1]
-_GEOMETRY_ORDER = ("box_y", "box_h", "place_y", "place_h", "box_x", "box_w",
-                   "place_x", "place_w")
 
 
 def static_plan(images, size, method, antialias, policy, crop_fraction):
     """The taps of a dense batch with a static height and width, else None.
 
-    Returns a dict with the geometry and, unless the tap count exceeds
-    MAX_TAPS, the bucketed count `taps`, NumPy gather indices `iy`, `ix` and
-    weights `wy`, `wx`, each `(1, out, taps)`.
+    Returns a dict with the geometry and NumPy weights `wy`, `wx`: with the
+    bucketed count `taps` and gather indices `iy`, `ix`, each `(1, out, taps)`;
+    beyond MAX_TAPS, dense `(out, in)` matrices and no `taps`.
     """
     static_h, static_w = images.shape[1], images.shape[2]
     if static_h is None or static_w is None:
@@ -64,17 +62,19 @@ def _plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
         plan = dict(geometry={k: v.numpy()[:1] for k, v in g.items()})
         taps = max(int(tf.reduce_max(resample.tap_counts(
             bk, g[f"box_{a}"], g[f"place_{a}"], method, antialias))) for a in "hw")
-        if taps > MAX_TAPS:
-            return plan
-        taps = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
         for axis, a, out_size, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
             args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
+            if taps > MAX_TAPS:  # dense (out, in) matrices
+                plan["w" + axis] = resample.axis_weights(bk, out_size, extent, *args, method,
+                                                         antialias)[0].numpy()
+                continue
+            taps = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
             first = resample.tap_starts(bk, out_size, *args, method, antialias)
             cols = first[..., None] + tf.range(taps, dtype=tf.float32)
             plan["w" + axis] = resample.axis_weights(
                 bk, out_size, extent, *args, method, antialias, cols=cols).numpy()
             plan["i" + axis] = np.clip(cols.numpy().astype(np.int32), 0, extent - 1)
-        plan["taps"] = taps
+            plan["taps"] = taps
         return plan
 
 
@@ -106,18 +106,17 @@ def _passes_program(taps, dtype):
 
 
 @functools.lru_cache(maxsize=None)
-def _dense_program(size, method, antialias, dtype):
-    """XLA function for more taps than MAX_TAPS: the dense matmul of `resample`."""
-    bk = backend_lib.get("tensorflow")
+def _dense_program(dtype):
+    """XLA function for more taps than MAX_TAPS: (images, (h, H) and (w, W)
+    weight matrices) -> float32 (N, h, w, C), two matrix products."""
 
     @tf.function(jit_compile=True, autograph=False)
-    def run(images, *geometry):
-        g = dict(zip(_GEOMETRY_ORDER, geometry))
-        return resample.resample(bk, tf.cast(images, tf.float32), size, g, method,
-                                 antialias, 0.0, "stretch", True)
+    def run(images, wy, wx):
+        x = tf.einsum("oh,nhwc->nowc", wy, tf.cast(images, tf.float32))
+        return tf.einsum("pw,nowc->nopc", wx, x)
 
-    vector = tf.TensorSpec([None], tf.int32)
-    return run.get_concrete_function(tf.TensorSpec([None] * 4, dtype), *[vector] * 8)
+    matrix = tf.TensorSpec([None, None], tf.float32)
+    return run.get_concrete_function(tf.TensorSpec([None] * 4, dtype), matrix, matrix)
 
 
 def resample_taps(images, size, plan, method, antialias, fill_value, policy):
@@ -138,8 +137,8 @@ def resample_taps(images, size, plan, method, antialias, fill_value, policy):
         out = _passes_program(plan["taps"], images.dtype)(
             images, *(tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")))
     else:
-        out = _dense_program(tuple(size), method, antialias, images.dtype)(
-            images, *(g[key] for key in _GEOMETRY_ORDER))
+        out = _dense_program(images.dtype)(images, tf.constant(plan["wy"]),
+                                           tf.constant(plan["wx"]))
     out = tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
     if policy == "pad":
         out = resample.add_fill(bk, out, size, g, fill_value, True)

@@ -76,7 +76,7 @@ def test_decode_and_resize_fn_in_tf_data(photos):
     layer = Resize(64, 64, policy="crop", crop_fraction=0.875)
     for (image, label), photo in zip(ds, photos.values()):
         # Size unknown in the pipeline (TF kernels) vs fixed (XLA taps): float rounding.
-        np.testing.assert_allclose(image.numpy(), layer(photo).numpy(), atol=2e-4, rtol=0)
+        np.testing.assert_allclose(image.numpy(), layer(photo).numpy(), atol=5e-4, rtol=0)
     names = tf.data.Dataset.from_tensor_slices(
         {"image": [b"junk"], "path": ["a/b.png"]}).map(data.decode_fn(name_key="path"))
     with pytest.raises(tf.errors.InvalidArgumentError, match="a/b.png"):

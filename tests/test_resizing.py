@@ -234,7 +234,7 @@ def test_auto_picks_taps_for_static_sizes_and_tf_kernels_otherwise(photos, metho
     np.testing.assert_allclose(
         dynamic(photo[None]).numpy()[0],
         krl.resize(photo, (64, 48), implementation=other, **kwargs).numpy(), atol=1e-4, rtol=0)
-    np.testing.assert_allclose(dynamic(photo[None]).numpy()[0], static, atol=2e-4, rtol=0)
+    np.testing.assert_allclose(dynamic(photo[None]).numpy()[0], static, atol=5e-4, rtol=0)
     with pytest.raises(ValueError, match="known while tracing"):
         dynamic_taps = tf.function(
             lambda x: krl.resize(x, (8, 8), implementation="taps"),
