@@ -218,8 +218,8 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
                              "width are known while tracing, and a fixed policy.")
         from keras_resize_layers import tf_taps
 
-        return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["method"],
-                                     opts["antialias"], opts["fill_value"], opts["policy"])
+        return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
+                                     opts["policy"])
     if implementation == "tf":
         from keras_resize_layers import tf_ops
 

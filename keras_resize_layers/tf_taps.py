@@ -119,13 +119,13 @@ def _dense_program(dtype):
     return run.get_concrete_function(tf.TensorSpec([None] * 4, dtype), matrix, matrix)
 
 
-def resample_taps(images, size, plan, method, antialias, fill_value, policy):
+def resample_taps(images, size, plan, fill_value, policy):
     """Resizes a dense batch of static size with the plan of `static_plan`.
 
     Args:
         images: `(N, H, W, C)` tensor of any supported dtype, H and W static.
-        size, method, antialias, fill_value, policy: as in `resize`.
-        plan: from `static_plan`.
+        size, fill_value, policy: as in `resize`.
+        plan: from `static_plan` (which fixed the method and antialiasing).
 
     Returns:
         float32 `(N, height, width, C)`.
