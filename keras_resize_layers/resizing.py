@@ -191,14 +191,18 @@ def _static_len(x):
     return shape[0] if len(shape) else 1
 
 
+def _taps_plan(batch, opts, shared):
+    """The XLA taps' plan when the batch's size is static and the policy fixed."""
+    if not (shared and opts.get("from_policy")):
+        return None
+    from keras_resize_layers import tf_taps
+
+    return tf_taps.static_plan(batch.raw, opts["size"], opts["method"], opts["antialias"],
+                               opts["policy"], opts["crop_fraction"])
+
+
 def _resample(bk, batch, opts, geometry, shared, implementation):
     plan = None
-    if implementation in ("auto", "taps") and bk.name == "tensorflow" and shared and \
-            opts.get("from_policy"):
-        from keras_resize_layers import tf_taps
-
-        plan = tf_taps.static_plan(batch.raw, opts["size"], opts["method"],
-                                   opts["antialias"], opts["policy"], opts["crop_fraction"])
     if implementation == "auto":
         implementation = "matmul"
         if bk.name == "tensorflow":
@@ -208,11 +212,14 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
                 # XLA taps when the size is known while tracing; TF's kernels
                 # otherwise, except area: TF's ResizeArea drifts ~6e-3 when
                 # enlarging, the integer-exact matmul weights do not.
+                plan = _taps_plan(batch, opts, shared)
                 implementation = "taps" if plan is not None else (
                     "matmul" if opts["method"] == "area" else "tf")
     if implementation in ("taps", "tf") and bk.name != "tensorflow":
         raise ValueError(f'implementation="{implementation}" needs the TensorFlow backend.')
     if implementation == "taps":
+        if plan is None:
+            plan = _taps_plan(batch, opts, shared)
         if plan is None:
             raise ValueError('implementation="taps" needs a dense batch whose height and '
                              "width are known while tracing, and a fixed policy.")

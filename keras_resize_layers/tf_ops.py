@@ -22,7 +22,8 @@ def gpu_available():
 
 
 def cpu_outside_xla():
-    """True where `auto` picks the XLA taps: a CPU-only TensorFlow, outside XLA.
+    """True where `auto` takes a CPU path (XLA taps, or TF's kernels when the
+    size is unknown while tracing): a CPU-only TensorFlow, outside XLA.
 
     On a GPU and inside a function XLA already compiles, the matmul path is
     used instead (one fused program; TF's resize kernels have no XLA lowering).

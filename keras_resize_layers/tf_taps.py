@@ -19,10 +19,10 @@ XLA-compiled dense matmul takes over. XLA compiles one program per input
 shape (~0.1-0.3 s on 2 cores).
 
 Inputs of unknown size (tf.data elements of varying size, ragged batches,
-random crop boxes) go to TensorFlow's own kernels instead (`tf_ops.py`):
-dispatching among compiled programs at run time costs more per element than
-it saves, and XLA programs called from `tf.data` are re-instantiated for
-every new iterator (BUILD_NOTES).
+random crop boxes) go to TensorFlow's own kernels instead (`tf_ops.py`): the
+run-time dispatch among compiled programs that was tried cost more per
+`tf.data` element than it saved, and its first batch on every new iterator
+took ~0.7 s (BUILD_NOTES).
 """
 
 import functools
@@ -62,19 +62,19 @@ def _plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
         plan = dict(geometry={k: v.numpy()[:1] for k, v in g.items()})
         taps = max(int(tf.reduce_max(resample.tap_counts(
             bk, g[f"box_{a}"], g[f"place_{a}"], method, antialias))) for a in "hw")
+        if taps <= MAX_TAPS:
+            plan["taps"] = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
         for axis, a, out_size, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
             args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
-            if taps > MAX_TAPS:  # dense (out, in) matrices
+            if "taps" not in plan:  # dense (out, in) matrices
                 plan["w" + axis] = resample.axis_weights(bk, out_size, extent, *args, method,
                                                          antialias)[0].numpy()
                 continue
-            taps = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
             first = resample.tap_starts(bk, out_size, *args, method, antialias)
-            cols = first[..., None] + tf.range(taps, dtype=tf.float32)
+            cols = first[..., None] + tf.range(plan["taps"], dtype=tf.float32)
             plan["w" + axis] = resample.axis_weights(
                 bk, out_size, extent, *args, method, antialias, cols=cols).numpy()
             plan["i" + axis] = np.clip(cols.numpy().astype(np.int32), 0, extent - 1)
-            plan["taps"] = taps
         return plan
 
 
@@ -130,9 +130,7 @@ def resample_taps(images, size, plan, fill_value, policy):
     Returns:
         float32 `(N, height, width, C)`.
     """
-    bk = backend_lib.get("tensorflow")
     images = tf.convert_to_tensor(images)
-    g = {k: tf.constant(v, tf.int32) for k, v in plan["geometry"].items()}
     if "taps" in plan:
         out = _passes_program(plan["taps"], images.dtype)(
             images, *(tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")))
@@ -141,5 +139,7 @@ def resample_taps(images, size, plan, fill_value, policy):
                                            tf.constant(plan["wx"]))
     out = tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
     if policy == "pad":
-        out = resample.add_fill(bk, out, size, g, fill_value, True)
+        geometry = {k: tf.constant(v, tf.int32) for k, v in plan["geometry"].items()}
+        out = resample.add_fill(backend_lib.get("tensorflow"), out, size, geometry,
+                                fill_value, True)
     return out
