@@ -12,6 +12,21 @@ from benchmarks import accuracy
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def test_device_gpu_fails_loudly_without_a_gpu_or_on_a_cpu_fallback():
+    import tensorflow as tf
+
+    from benchmarks.throughput import Device
+
+    if not tf.config.list_physical_devices("GPU"):
+        with pytest.raises(SystemExit, match="--device=gpu: no GPU visible to the tensorflow"):
+            Device("gpu")
+    device = Device("cpu")
+    device.use_gpu = True  # as if a GPU run had silently produced a host tensor
+    with pytest.raises(RuntimeError, match="Expected the resize to run on the GPU; output "
+                       "is on .*CPU"):
+        device.check(tf.constant([1.0]))
+
+
 def test_throughput_quick_writes_reports_with_quality(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
