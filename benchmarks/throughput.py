@@ -100,12 +100,17 @@ class Device:
             tf.config.set_soft_device_placement(False)
 
     def scope(self):
+        """Where inputs are placed and layer rows run: the requested device."""
+        import contextlib
+
         if self.backend == "tensorflow":
             import tensorflow as tf
 
             return tf.device("/GPU:0" if self.use_gpu else "/CPU:0")
-        import contextlib
+        if self.backend == "jax":
+            import jax
 
+            return jax.default_device(jax.devices("gpu" if self.use_gpu else "cpu")[0])
         return contextlib.nullcontext()
 
     def check(self, output):
@@ -128,7 +133,69 @@ class Device:
         import keras
 
         with self.scope():
-            return keras.ops.convert_to_tensor(array)
+            tensor = keras.ops.convert_to_tensor(array)
+            if self.backend == "torch" and self.use_gpu:
+                tensor = tensor.cuda()
+            return tensor
+
+    def description(self):
+        """The device's name, e.g. 'NVIDIA H200', or the CPU's core count."""
+        if not self.use_gpu:
+            return platform.processor() or "CPU"
+        if self.backend == "jax":
+            import jax
+
+            return jax.devices("gpu")[0].device_kind
+        if self.backend == "torch":
+            import torch
+
+            return torch.cuda.get_device_name(0)
+        import tensorflow as tf
+
+        gpu = tf.config.list_physical_devices("GPU")[0]
+        return tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+
+    def sync(self, output):
+        """Waits until `output` is computed (device work is asynchronous), without
+        copying it to the host: a timed call ends when its result is ready."""
+        if self.backend == "jax":
+            import jax
+
+            jax.block_until_ready(output)
+        elif self.backend == "torch" and self.use_gpu:
+            import torch
+
+            torch.cuda.synchronize()
+        elif self.backend == "tensorflow" and self.use_gpu:
+            import tensorflow as tf
+
+            tf.test.experimental.sync_devices()
+        return output
+
+    def bandwidth(self):
+        """Measured device-memory bandwidth in bytes/s (read + written by a 1 GiB
+        elementwise op, median of 10) on a GPU; None on the CPU."""
+        if not self.use_gpu:
+            return None
+        import keras
+
+        with self.scope():
+            x = keras.ops.ones((2**28,), dtype="float32")
+            if self.backend == "torch":
+                x = x.cuda()
+            if self.backend == "jax":
+                import jax
+
+                step = jax.jit(lambda a: a * 1.0001)
+            elif self.backend == "tensorflow":
+                import tensorflow as tf
+
+                step = tf.function(lambda a: a * 1.0001)
+            else:
+                step = lambda a: a * 1.0001  # noqa: E731
+            self.sync(step(x))
+            times = _timeit(lambda: self.sync(step(x)), 10)
+        return 2 * x.shape[0] * 4 / float(np.median(times))
 
     def to_numpy(self, output):
         import keras
@@ -277,6 +344,7 @@ def pipeline_rows(method, target):
 def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
         output_dir):
     device = Device(device_flag)
+    bandwidth = device.bandwidth()
     has_tf = _has_tf() and device.backend == "tensorflow"
     results = []
     plans = []
@@ -321,21 +389,27 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                         if on_device:
                             device.check(out)
                         out_zone = fn(zone_in)
-                        times = _timeit(lambda: device.to_numpy(fn(inputs)) if on_device
+                        times = _timeit(lambda: device.sync(fn(inputs)) if on_device
                                         else fn(inputs), trials)
                     out = device.to_numpy(out) if on_device else np.asarray(out)
                     out_zone = device.to_numpy(out_zone) if on_device else np.asarray(out_zone)
                     per_s = len(inputs) / times
                     mp = source[0] * source[1] / 1e6
+                    # Fewest bytes a resize must move per image: its input read once
+                    # (encoded bytes for a pipeline) and its output written once.
+                    moved = (len(inputs[0]) if kind == "jpeg" else batch[0].nbytes) + out[0].nbytes
                     row.update(
                         images_per_s=dict(median=float(np.median(per_s)),
                                           min=float(per_s.min()), max=float(per_s.max())),
                         megapixels_per_s=float(np.median(per_s) * mp),
+                        gigabytes_per_s=float(np.median(per_s) * moved / 1e9),
                         trials=int(trials),
                         psnr_photo=reference.psnr(out[0], ref_photo),
                         max_abs_photo=reference.max_abs_error(out[0], ref_photo),
                         psnr_zone=reference.psnr(out_zone[0], ref_zone),
                         max_abs_zone=reference.max_abs_error(out_zone[0], ref_zone))
+                    if on_device and bandwidth:
+                        row["bandwidth_fraction"] = row["gigabytes_per_s"] * 1e9 / bandwidth
                 except Exception as error:  # a row that cannot run here says why
                     row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
                 results.append(row)
@@ -343,6 +417,8 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
         benchmark="throughput", date=time.strftime("%Y-%m-%d"),
         machine=dict(platform=platform.platform(), processor=platform.processor(),
                      cpu_count=os.cpu_count(), device=device.name,
+                     device_description=device.description(),
+                     memory_bandwidth_gb_s=bandwidth and bandwidth / 1e9,
                      backend=device.backend, versions=_versions()),
         config=dict(source_sizes=[list(s) for s in source_sizes], target=list(target),
                     methods=list(methods), batch_size=batch_size, trials=trials,
@@ -371,25 +447,35 @@ def _fmt(value, digits=1):
 
 
 def markdown(report):
-    lines = [f"# Throughput ({report['machine']['device']}, {report['machine']['cpu_count']} "
-             f"cores, backend {report['machine']['backend']}, {report['date']})", "",
+    machine = report["machine"]
+    lines = [f"# Throughput ({machine.get('device_description', machine['device'])}, "
+             f"{machine['cpu_count']} cores, backend {machine['backend']}, {report['date']})",
+             "",
              "images/s: median (min–max) of "
-             f"{report['config']['trials']} trials; PSNR/max err against the float64 exact "
-             "antialiased reference.", "",
-             "| source → target | input | method | row | antialias | images/s | MP/s | "
-             "PSNR photo dB | max err photo | PSNR zone plate dB | max err zone |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"{report['config']['trials']} trials; batches of {report['config']['batch_size']}; "
+             "PSNR/max err against the float64 exact antialiased reference. GB/s: the fewest "
+             "bytes a resize moves (input read once, output written once) per second."]
+    if machine.get("memory_bandwidth_gb_s"):
+        lines.append(f"Measured device-memory bandwidth: {machine['memory_bandwidth_gb_s']:.0f} "
+                     "GB/s (1 GiB elementwise op, read + write); % is a row's share of it.")
+    lines += ["",
+              "| source → target | input | method | row | antialias | images/s | MP/s | GB/s | "
+              "PSNR photo dB | max err photo | PSNR zone plate dB | max err zone |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         size = f"{r['source'][0]}x{r['source'][1]} → {r['target'][0]}x{r['target'][1]}"
         if "error" in r:
             lines.append(f"| {size} | {r['input']} | {r['method']} | {r['name']} | "
-                         f"{r['antialias']} | failed: {r['error']} | | | | | |")
+                         f"{r['antialias']} | failed: {r['error']} | | | | | | |")
             continue
         ips = r["images_per_s"]
+        moved = f"{r['gigabytes_per_s']:.2f}"
+        if "bandwidth_fraction" in r:
+            moved += f" ({100 * r['bandwidth_fraction']:.0f}%)"
         lines.append(
-            f"| {size} | {r['input']} | {r['method']} | {r['name']} | {r['antialias']} | "
-            f"{ips['median']:.0f} ({ips['min']:.0f}–{ips['max']:.0f}) | "
-            f"{r['megapixels_per_s']:.0f} | {_fmt(r['psnr_photo'])} | "
+            f"| {size} | {r['input']} | {r['method']} | {r['name']} ({r['device']}) | "
+            f"{r['antialias']} | {ips['median']:.0f} ({ips['min']:.0f}–{ips['max']:.0f}) | "
+            f"{r['megapixels_per_s']:.0f} | {moved} | {_fmt(r['psnr_photo'])} | "
             f"{_fmt(r['max_abs_photo'], 2)} | {_fmt(r['psnr_zone'])} | "
             f"{_fmt(r['max_abs_zone'], 2)} |")
     return "\n".join(lines) + "\n"
