@@ -64,7 +64,7 @@ def cast_output(bk, x, in_dtype, out_dtype):
 
 def resize(images, size, method="bilinear", antialias=True, policy="stretch",
            crop_fraction=1.0, fill_value=0.0, dtype="float32",
-           implementation="auto", backend=None):
+           implementation="auto", backend=None, image_sizes=None):
     """Resizes images with a chosen kernel, antialiasing and aspect-ratio policy.
 
     The one resampling core of the library: `layers.Resize`, the tf.data map
@@ -94,10 +94,15 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             Integer outputs are rounded and saturated. Defaults to `"float32"`.
         implementation: `"auto"`: with TensorFlow on a CPU, XLA-compiled
             sparse taps when the input's height and width are known while
-            tracing, TensorFlow's own kernels otherwise; matrix products on a
-            GPU, under XLA and on other backends. Or `"taps"`, `"tf"`,
-            `"matmul"`. All agree to 2e-4 on the 0..255 scale.
+            tracing or the batch holds images of different sizes (ragged,
+            `image_sizes`) or boxes, TensorFlow's own kernels for one size
+            known only at run time; matrix products on a GPU, under XLA and
+            on other backends. Or `"taps"`, `"tf"`, `"matmul"`. All agree to
+            5e-4 on the 0..255 scale.
         backend: Keras backend name or namespace; defaults to the global one.
+        image_sizes: optional int `(N, 2)`: for a zero-padded dense batch (as
+            `Dataset.padded_batch` makes), the `(height, width)` of each
+            image, which occupies the top-left corner of its slot.
 
     Returns:
         Dense `(N, height, width, C)` (or `(height, width, C)` for rank-3
@@ -123,7 +128,7 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             f"{', '.join(IMPLEMENTATIONS)}."
         )
     bk = backend_lib.get(backend)
-    batch = prepare(bk, images)
+    batch = prepare(bk, images, image_sizes)
     geometry = geometry_lib.for_policy(
         bk, opts["policy"], batch.heights, batch.widths, opts["size"],
         opts["crop_fraction"],
@@ -145,9 +150,12 @@ class Batch:
         return self._bk.cast(self.raw, "float32")
 
 
-def prepare(bk, images):
-    """Validates `images` (rank, zero sizes, dtype) and batches them."""
+def prepare(bk, images, image_sizes=None):
+    """Validates `images` (rank, zero sizes, dtype, `image_sizes`) and batches them."""
     if backend_lib.is_ragged(images):
+        if image_sizes is not None:
+            raise ValueError("`image_sizes` is for dense padded batches; a ragged batch "
+                             "carries its images' sizes.")
         if bk.name != "tensorflow":
             raise ValueError("Ragged batches need the TensorFlow backend.")
         from keras_resize_layers import tf_ops
@@ -162,6 +170,12 @@ def prepare(bk, images):
     _check_static_shape(shape)
     images = bk.convert_to_tensor(images)
     unbatched = len(shape) == 3
+    if image_sizes is not None:
+        if unbatched:
+            raise ValueError("`image_sizes` needs a batch (N, H, W, C); got rank 3 "
+                             f"images.shape={tuple(shape)}.")
+        heights, widths = _check_image_sizes(bk, image_sizes, bk.shape(images))
+        return Batch(images, heights, widths, in_dtype, False, False, bk)
     if unbatched:
         images = bk.numpy.expand_dims(images, 0)
     if bk.name == "tensorflow" and None in shape[-3:-1]:
@@ -171,6 +185,35 @@ def prepare(bk, images):
     dyn = bk.shape(images)
     one = bk.numpy.ones((1,), "int32")
     return Batch(images, one * dyn[1], one * dyn[2], in_dtype, unbatched, True, bk)
+
+
+def _check_image_sizes(bk, image_sizes, shape):
+    """int32 heights and widths `(N,)` from `image_sizes` `(N, 2)`, each in [1, slot]."""
+    sizes = bk.cast(bk.convert_to_tensor(image_sizes), "int32")
+    if len(sizes.shape) != 2 or sizes.shape[-1] != 2:
+        raise ValueError("`image_sizes` must have shape (N, 2) as (height, width) per "
+                         f"image. Received: image_sizes.shape={tuple(sizes.shape)}")
+    heights, widths = sizes[:, 0], sizes[:, 1]
+    message = ("Every `image_sizes` entry must be within the padded batch: 1 <= height <= "
+               "H and 1 <= width <= W, one row per image")
+    if bk.name == "tensorflow":
+        import tensorflow as tf
+
+        ok = tf.reduce_all((heights >= 1) & (heights <= shape[1]) & (widths >= 1)
+                           & (widths <= shape[2])) & tf.equal(tf.shape(sizes)[0], shape[0])
+        check = tf.debugging.Assert(ok, [message + "; got image_sizes", sizes,
+                                         "for images of shape", shape])
+        with tf.control_dependencies([check]):
+            return tf.identity(heights), tf.identity(widths)
+    try:  # concrete values: check now; traced ones (jit) cannot be checked
+        h, w = np.asarray(heights), np.asarray(widths)
+    except Exception:
+        return heights, widths
+    if len(h) != shape[0] or (h < 1).any() or (h > shape[1]).any() or (w < 1).any() or (
+            w > shape[2]).any():
+        raise ValueError(f"{message}. Received: image_sizes={np.stack([h, w], 1).tolist()} "
+                         f"for images of shape {tuple(shape)}.")
+    return heights, widths
 
 
 def finish(bk, batch, opts, geometry, implementation="auto"):
@@ -209,24 +252,30 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
             from keras_resize_layers import tf_ops
 
             if tf_ops.cpu_outside_xla():
-                # XLA taps when the size is known while tracing; TF's kernels
-                # otherwise, except area: TF's ResizeArea drifts ~6e-3 when
-                # enlarging, the integer-exact matmul weights do not.
+                # XLA taps when the size is known while tracing, or per image
+                # (ragged or padded batches, crop boxes); TF's kernels for one
+                # size known only at run time (a tf.data element), except area:
+                # TF's ResizeArea drifts ~6e-3 when enlarging, the
+                # integer-exact matmul weights do not.
                 plan = _taps_plan(batch, opts, shared)
-                implementation = "taps" if plan is not None else (
-                    "matmul" if opts["method"] == "area" else "tf")
+                if plan is not None or not shared:
+                    implementation = "taps"
+                else:
+                    implementation = "matmul" if opts["method"] == "area" else "tf"
     if implementation in ("taps", "tf") and bk.name != "tensorflow":
         raise ValueError(f'implementation="{implementation}" needs the TensorFlow backend.')
     if implementation == "taps":
-        if plan is None:
-            plan = _taps_plan(batch, opts, shared)
-        if plan is None:
-            raise ValueError('implementation="taps" needs a dense batch whose height and '
-                             "width are known while tracing, and a fixed policy.")
         from keras_resize_layers import tf_taps
 
-        return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
-                                     opts["policy"])
+        if plan is None:
+            plan = _taps_plan(batch, opts, shared)
+        if plan is not None:
+            return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
+                                         opts["policy"])
+        return tf_taps.resample_dynamic(
+            batch.raw, batch.heights, batch.widths, opts["size"], geometry, opts["method"],
+            opts["antialias"], opts["fill_value"],
+            opts["policy"] if opts.get("from_policy") else "boxes")
     if implementation == "tf":
         from keras_resize_layers import tf_ops
 

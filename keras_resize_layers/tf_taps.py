@@ -36,6 +36,9 @@ from keras_resize_layers import resample
 
 TAP_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
 MAX_TAPS = TAP_BUCKETS[-1]
+# Sizes known only at run time: fewer programs (each is chosen at run time).
+DYNAMIC_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
+PAD_TO = 64
 
 
 def static_plan(images, size, method, antialias, policy, crop_fraction):
@@ -79,9 +82,10 @@ def _plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
 
 
 @functools.lru_cache(maxsize=None)
-def _passes_program(taps, dtype):
+def _passes_program(taps, dtype, per_image=False):
     """XLA function: (images (N, H, W, C) of `dtype`, indices and weights of both
-    axes) -> float32 (N, h, w, C): per axis, a sum of `taps` gathered rows."""
+    axes) -> float32 (N, h, w, C): per axis, a sum of `taps` gathered rows.
+    Indices and weights are `(1, out, taps)`, or `(N, out, taps)` with `per_image`."""
 
     def axis_pass(x, index, weight):
         # (N, R, A, C) -> (N, A, O, C): contract R with the taps, then swap axes.
@@ -89,8 +93,10 @@ def _passes_program(taps, dtype):
         n, rows, along, channels = shape[0], shape[1], shape[2], shape[3]
         x = tf.reshape(x, [n, rows, along * channels])
         acc = None
-        for i, w in zip(tf.unstack(index[0], axis=1), tf.unstack(weight, axis=2)):
-            term = tf.cast(tf.gather(x, i, axis=1), tf.float32) * w[:, :, None]
+        for i, w in zip(tf.unstack(index if per_image else index[0], axis=-1),
+                        tf.unstack(weight, axis=2)):
+            rows_read = tf.gather(x, i, axis=1, batch_dims=1 if per_image else 0)
+            term = tf.cast(rows_read, tf.float32) * w[:, :, None]
             acc = term if acc is None else acc + term
         out = tf.reshape(acc, [n, tf.shape(index)[1], along, channels])
         return tf.transpose(out, [0, 2, 1, 3])
@@ -143,3 +149,76 @@ def resample_taps(images, size, plan, fill_value, policy):
         out = resample.add_fill(backend_lib.get("tensorflow"), out, size, geometry,
                                 fill_value, True)
     return out
+
+
+def _taps_of_axis(bk, out_size, extent, box_start, box_len, place_start, place_len, method,
+                  antialias, taps):
+    """int32 indices (clipped to each image's extent) and float32 weights, `(B, out, taps)`."""
+    first = resample.tap_starts(bk, out_size, box_start, box_len, place_start, place_len,
+                                method, antialias)
+    cols = first[..., None] + tf.range(taps, dtype=tf.float32)
+    weights = resample.axis_weights(bk, out_size, None, box_start, box_len, place_start,
+                                    place_len, method, antialias, cols=cols)
+    index = tf.clip_by_value(tf.cast(cols, tf.int32), 0, extent[:, None, None] - 1)
+    return index, weights
+
+
+def resample_dynamic(images, heights, widths, size, geometry, method, antialias, fill_value,
+                     policy):
+    """The taps for batches whose sizes or boxes are only known at run time.
+
+    Ragged batches (as a zero-padded dense batch and per-image sizes), padded
+    batches with `image_sizes`, per-image crop boxes, dense batches of unknown
+    size. The taps and weights are computed in the graph, per image, with the
+    same ops as `static_plan`; K is the batch's largest tap count rounded up to
+    one of `DYNAMIC_BUCKETS` (one XLA program each, chosen at run time), and the
+    batch is zero-padded to a multiple of `PAD_TO` pixels so that XLA compiles
+    one program per size bucket rather than per size. Beyond the largest bucket,
+    TensorFlow's kernels resize image by image (area: the matmul weights).
+
+    Args:
+        images: `(N, H, W, C)`, each image in the top-left `(heights[i], widths[i])`.
+        heights, widths: int32 `(N,)` or `(1,)`.
+        size, method, antialias, fill_value: as in `resize`.
+        geometry: `(N,)` or `(1,)` int32 tensors of `geometry.py`.
+        policy: `"pad"` adds `fill_value` outside each placement.
+
+    Returns:
+        float32 `(N, height, width, C)`.
+    """
+    from keras_resize_layers import tf_ops
+
+    bk = backend_lib.get("tensorflow")
+    images = tf.convert_to_tensor(images)
+    shape = tf.shape(images)
+    zeros = tf.zeros(shape[:1], tf.int32)
+    g = {k: tf.cast(v, tf.int32) + zeros for k, v in geometry.items()}
+    heights, widths = heights + zeros, widths + zeros
+    need = tf.maximum(
+        tf.reduce_max(resample.tap_counts(bk, g["box_h"], g["place_h"], method, antialias)),
+        tf.reduce_max(resample.tap_counts(bk, g["box_w"], g["place_w"], method, antialias)))
+    padded = tf.pad(images, [[0, 0], [0, -shape[1] % PAD_TO], [0, -shape[2] % PAD_TO],
+                             [0, 0]])
+
+    def taps_branch(taps):
+        def run():
+            iy, wy = _taps_of_axis(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
+                                   g["place_h"], method, antialias, taps)
+            ix, wx = _taps_of_axis(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
+                                   g["place_w"], method, antialias, taps)
+            out = _passes_program(taps, images.dtype, per_image=True)(padded, iy, wy, ix, wx)
+            if policy == "pad":
+                out = resample.add_fill(bk, out, size, g, fill_value, False)
+            return out
+        return run
+
+    def kernels_branch():
+        if method == "area":  # TF's ResizeArea drifts ~6e-3 when enlarging
+            return resample.resample(bk, tf.cast(images, tf.float32), size, g, method,
+                                     antialias, fill_value, policy, False)
+        return tf_ops.resample_with_tf_kernels(images, size, g, method, antialias,
+                                               fill_value, False, "boxes")
+
+    bucket = tf.searchsorted(tf.constant(DYNAMIC_BUCKETS), need[None])[0]
+    out = tf.switch_case(bucket, [taps_branch(t) for t in DYNAMIC_BUCKETS] + [kernels_branch])
+    return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
