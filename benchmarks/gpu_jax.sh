@@ -4,7 +4,7 @@
 # machines). Carry the wheels Keras needs there in .whl/ (see BUILD_NOTES.md):
 #   keras==3.15.1 namex optree  (cp312, manylinux)
 # Usage: bash benchmarks/gpu_jax.sh OUTPUT_DIR
-# Writes OUTPUT_DIR/throughput_gpu.tar.gz holding the three runs' reports.
+# Writes OUTPUT_DIR/throughput_gpu.tar.gz holding both runs' reports.
 set -uo pipefail
 out=${1:?output dir}
 work=$(mktemp -d); mkdir -p "$out"
@@ -23,10 +23,8 @@ run() {  # name, then flags
   python3 -m benchmarks.throughput "$@" --output_dir="$work/$name" 2>&1 \
     | grep -v "^throughput \[" | grep -v "^I[0-9]" || status=1
 }
-# GPU, JAX's default float32 matmul precision, then "highest" (full float32).
+# GPU: the layer (taps), the matmul path, Pillow/OpenCV on the host's cores.
 run gpu --device=gpu --source_sizes=512x512,1024x1024 --batch_size=256
-JAX_DEFAULT_MATMUL_PRECISION=highest run gpu_highest --device=gpu --source_sizes=512x512 \
-  --batch_size=256
 # The same machine's CPU cores, same batch, for the GPU/CPU ratio there.
 run cpu --device=cpu --source_sizes=512x512 --batch_size=256
 tar -C "$work" -czf "$out/throughput_gpu.tar.gz" . && ls -la "$out"

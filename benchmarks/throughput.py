@@ -35,6 +35,7 @@ flags.DEFINE_integer("batch_size", 32, "Images per timed call.")
 flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up).")
 
 PIPELINE_ELEMENTS = 512
+PIPELINE_BATCH = 32
 PIL_FILTERS = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "lanczos3": "LANCZOS",
                "area": "BOX", "nearest": "NEAREST"}
 CV2_NO_AA = {"bilinear": "INTER_LINEAR", "bicubic": "INTER_CUBIC",
@@ -230,6 +231,12 @@ def array_rows(method, target, device):
         layer = Resize(*target, method=method, antialias=aa)
         rows.append((f"krl Resize layer (compiled model, {backend})", "keras_resize_layers",
                      aa, compiled(layer), True))
+    if backend != "tensorflow":
+        import keras_resize_layers as krl
+
+        rows.append((f"krl resize matmul (compiled, {backend})", "keras_resize_layers", True,
+                     compiled(lambda x: krl.resize(x, target, method=method,
+                                                   implementation="matmul")), True))
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -295,12 +302,14 @@ def pipeline_rows(method, target):
 
     rows = []
 
-    def tf_pipeline(map_fn):
+    def tf_pipeline(transform):
         # One endless iterator per input array: a trial pulls len(encoded)
-        # elements from a warm pipeline (steady state, as in training), so the
-        # iterator start-up is not timed; Pillow's thread pool is warm too. No
-        # prefetch and one call in flight per core, as many as Pillow's threads:
-        # work buffered between trials would not be timed.
+        # images, in batches of PIPELINE_BATCH, from a warm pipeline (steady
+        # state, as in training), so the iterator start-up is not timed;
+        # Pillow's thread pool is warm too. No prefetch and one call in flight
+        # per core, as many as Pillow's threads: work buffered between trials
+        # would not be timed. The batches are returned as they come (a copy
+        # into one array would be timed too).
         iterators = {}
 
         def run(encoded):
@@ -308,20 +317,31 @@ def pipeline_rows(method, target):
                 options = tf.data.Options()
                 # A fused map-and-batch would compute the next batch ahead.
                 options.experimental_optimization.map_and_batch_fusion = False
-                iterators[id(encoded)] = iter(tf.data.Dataset.from_tensor_slices(
-                    encoded.astype(bytes)).repeat().map(
-                    map_fn, num_parallel_calls=os.cpu_count()).batch(
-                    len(encoded)).with_options(options))
-            return next(iterators[id(encoded)]).numpy()
+                iterators[id(encoded)] = iter(transform(tf.data.Dataset.from_tensor_slices(
+                    encoded.astype(bytes)).repeat()).with_options(options))
+            batches, count = [], 0
+            while count < len(encoded):
+                batches.append(next(iterators[id(encoded)]))
+                count += int(batches[-1].shape[0])
+            return batches
         return run
+
+    def per_element(map_fn):
+        return tf_pipeline(lambda ds: ds.map(map_fn, num_parallel_calls=os.cpu_count()).batch(
+            PIPELINE_BATCH))
 
     for dct in (True, False):
         rows.append((f"tf.data decode_and_resize_fn (dct_downscale={dct})",
                      "keras_resize_layers", True,
-                     tf_pipeline(data.decode_and_resize_fn(*target, method=method,
+                     per_element(data.decode_and_resize_fn(*target, method=method,
                                                            dct_downscale=dct)), False))
+    rows.append((f"tf.data batched_decode_and_resize (batches of {PIPELINE_BATCH})",
+                 "keras_resize_layers", True, tf_pipeline(
+                     lambda ds: ds.apply(data.batched_decode_and_resize(
+                         PIPELINE_BATCH, *target, method=method,
+                         num_parallel_calls=os.cpu_count()))), False))
     rows.append(("tf.data decode_jpeg + tf.image.resize(antialias=True)", "tensorflow", True,
-                 tf_pipeline(lambda b: tf.image.resize(tf.io.decode_jpeg(b, channels=3),
+                 per_element(lambda b: tf.image.resize(tf.io.decode_jpeg(b, channels=3),
                                                        target, method=method,
                                                        antialias=True)), False))
     import io
@@ -362,8 +382,9 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
             zone = reference.zone_plate(source)
             if kind == "jpeg":
                 # Enough elements that pipeline start-up does not dominate.
-                encoded = np.array([photos.encode_jpeg(im) for im in batch] * max(
-                    1, PIPELINE_ELEMENTS // len(batch)), dtype=object)
+                jpegs = [photos.encode_jpeg(im) for im in batch]
+                encoded = np.array([jpegs[i % len(jpegs)] for i in range(PIPELINE_ELEMENTS)],
+                                   dtype=object)
                 encoded_zone = np.array([photos.encode_jpeg(zone, quality=100)], dtype=object)
                 # Quality of a pipeline: against the exact resize of the fully
                 # decoded JPEG, so DCT-domain downscaling is measured too.
@@ -391,8 +412,8 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                         out_zone = fn(zone_in)
                         times = _timeit(lambda: device.sync(fn(inputs)) if on_device
                                         else fn(inputs), trials)
-                    out = device.to_numpy(out) if on_device else np.asarray(out)
-                    out_zone = device.to_numpy(out_zone) if on_device else np.asarray(out_zone)
+                    out = device.to_numpy(out) if on_device else _images(out)
+                    out_zone = device.to_numpy(out_zone) if on_device else _images(out_zone)
                     per_s = len(inputs) / times
                     mp = source[0] * source[1] / 1e6
                     # Fewest bytes a resize must move per image: its input read once
@@ -426,6 +447,13 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
         rows=results)
     write(report, output_dir)
     return report
+
+
+def _images(out):
+    """A row's output as one array (pipelines return a list of batches)."""
+    if isinstance(out, list):
+        return np.concatenate([np.asarray(b) for b in out])
+    return np.asarray(out)
 
 
 def _versions():

@@ -26,3 +26,36 @@ def is_tf_tensor(x):
 
 def is_ragged(x):
     return type(x).__name__ == "RaggedTensor" and is_tf_tensor(x)
+
+
+class _Float32NumPy:
+    """NumPy functions with Keras's dtype defaults: float64 results become
+    float32 and int64 become int32 (as `keras.ops` gives with the default
+    `floatx`), so host-side weights round like the backends' float32 ones."""
+
+    def __getattr__(self, name):
+        import numpy as np
+
+        fn = getattr(np, name)
+
+        def call(*args, **kwargs):
+            out = np.asarray(fn(*args, **kwargs))
+            if out.dtype == np.float64:
+                return out.astype(np.float32)
+            if out.dtype == np.int64:
+                return out.astype(np.int32)
+            return out
+
+        return call
+
+
+def numpy_backend():
+    """A backend namespace computing eagerly on the host with NumPy (Keras's
+    own NumPy backend cannot be loaded beside another one), for the taps plan."""
+    import types
+
+    import numpy as np
+
+    return types.SimpleNamespace(
+        numpy=_Float32NumPy(), cast=lambda x, dtype: np.asarray(x).astype(dtype),
+        convert_to_tensor=np.asarray, shape=np.shape, name="numpy")

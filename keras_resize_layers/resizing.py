@@ -235,47 +235,57 @@ def _static_len(x):
 
 
 def _taps_plan(batch, opts, shared):
-    """The XLA taps' plan when the batch's size is static and the policy fixed."""
+    """The taps' plan when the batch's size is static and the policy fixed."""
     if not (shared and opts.get("from_policy")):
         return None
-    from keras_resize_layers import tf_taps
+    from keras_resize_layers import taps
 
-    return tf_taps.static_plan(batch.raw, opts["size"], opts["method"], opts["antialias"],
-                               opts["policy"], opts["crop_fraction"])
+    return taps.static_plan(batch.raw, opts["size"], opts["method"], opts["antialias"],
+                            opts["policy"], opts["crop_fraction"])
 
 
 def _resample(bk, batch, opts, geometry, shared, implementation):
-    plan = None
+    tf_cpu = False
+    if bk.name == "tensorflow":
+        from keras_resize_layers import tf_ops
+
+        tf_cpu = tf_ops.cpu_outside_xla()
+    plan = _taps_plan(batch, opts, shared) if implementation in ("auto", "taps") else None
     if implementation == "auto":
-        implementation = "matmul"
-        if bk.name == "tensorflow":
-            from keras_resize_layers import tf_ops
-
-            if tf_ops.cpu_outside_xla():
-                # XLA taps when the size is known while tracing, or per image
-                # (ragged or padded batches, crop boxes); TF's kernels for one
-                # size known only at run time (a tf.data element), except area:
-                # TF's ResizeArea drifts ~6e-3 when enlarging, the
-                # integer-exact matmul weights do not.
-                plan = _taps_plan(batch, opts, shared)
-                if plan is not None or not shared:
-                    implementation = "taps"
-                else:
-                    implementation = "matmul" if opts["method"] == "area" else "tf"
-    if implementation in ("taps", "tf") and bk.name != "tensorflow":
-        raise ValueError(f'implementation="{implementation}" needs the TensorFlow backend.')
+        # Taps when the size is known while tracing, on every backend and
+        # device; on a TensorFlow CPU also per image (ragged or padded
+        # batches, crop boxes). One size known only at run time (a tf.data
+        # element): TF's kernels on a TensorFlow CPU, except area (TF's
+        # ResizeArea drifts ~6e-3 when enlarging); matmul elsewhere.
+        if plan is not None or (tf_cpu and not shared):
+            implementation = "taps"
+        elif tf_cpu:
+            implementation = "matmul" if opts["method"] == "area" else "tf"
+        else:
+            implementation = "matmul"
+    if implementation == "tf" and bk.name != "tensorflow":
+        raise ValueError('implementation="tf" needs the TensorFlow backend.')
     if implementation == "taps":
-        from keras_resize_layers import tf_taps
+        if bk.name == "tensorflow" and (tf_cpu or plan is None):
+            from keras_resize_layers import tf_taps
 
+            if plan is not None:
+                return tf_taps.resample_taps(batch.raw, opts["size"], plan,
+                                             opts["fill_value"], opts["policy"])
+            return tf_taps.resample_dynamic(
+                batch.raw, batch.heights, batch.widths, opts["size"], geometry,
+                opts["method"], opts["antialias"], opts["fill_value"],
+                opts["policy"] if opts.get("from_policy") else "boxes")
         if plan is None:
-            plan = _taps_plan(batch, opts, shared)
-        if plan is not None:
-            return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
-                                         opts["policy"])
-        return tf_taps.resample_dynamic(
-            batch.raw, batch.heights, batch.widths, opts["size"], geometry, opts["method"],
-            opts["antialias"], opts["fill_value"],
-            opts["policy"] if opts.get("from_policy") else "boxes")
+            raise ValueError(
+                f'implementation="taps" on the {bk.name} backend needs a dense batch whose '
+                "height and width are known while tracing, and a fixed policy.")
+        if "taps" in plan:
+            from keras_resize_layers import taps
+
+            return taps.resample_static(bk, batch.raw, opts["size"], plan,
+                                        opts["fill_value"], opts["policy"])
+        # Beyond taps.MAX_TAPS: the dense matmul.
     if implementation == "tf":
         from keras_resize_layers import tf_ops
 

@@ -1,109 +1,45 @@
-"""Sparse separable resampling compiled with XLA: the TensorFlow CPU fast path.
+"""The taps (`taps.py`) compiled with XLA: the TensorFlow CPU fast path.
 
-TensorFlow only. Each output pixel reads only the few input pixels under its
-kernel (its *taps*): `resample.tap_starts` gives the first one, and the
-weights of `resample.axis_weights` are evaluated at those positions only. The
-resize is then, per axis, a sum of K gathered rows times their weights,
-compiled with XLA into one fused loop that reads the integer input directly
-(no float copy of the input is ever materialised) and vectorises over whole
-image rows: the image is viewed as `(N, rows, width * channels)`, the rows
-pass runs, the result is transposed so that the columns pass is a rows pass
-too, and transposed back.
+TensorFlow only. `resample_taps` runs the passes of `taps.passes` for a batch
+of static size as one XLA program per K and dtype (one compilation per input
+shape, ~0.1-0.3 s on 2 cores), reading the integer input directly; beyond
+`taps.MAX_TAPS` an XLA dense matmul takes over.
 
-K must be static for XLA, so this path serves inputs whose size is known
-while tracing (eager calls, models with a fixed input size, dense batches in
-a `tf.function`), with a fixed policy. K is rounded up to one of
-`TAP_BUCKETS` (extra taps have weight 0 and leave every sum unchanged);
-beyond the largest (shrinking by more than ~32x with a bilinear kernel) an
-XLA-compiled dense matmul takes over. XLA compiles one program per input
-shape (~0.1-0.3 s on 2 cores).
-
-Inputs of unknown size (tf.data elements of varying size, ragged batches,
-random crop boxes) go to TensorFlow's own kernels instead (`tf_ops.py`): the
-run-time dispatch among compiled programs that was tried cost more per
-`tf.data` element than it saved, and its first batch on every new iterator
-took ~0.7 s (BUILD_NOTES).
+`resample_dynamic` serves batches whose sizes or boxes are only known at run
+time (ragged or padded batches, per-image crop boxes): the plan is built in
+the graph per image, K is chosen at run time among `DYNAMIC_BUCKETS`, and the
+batch is padded to a multiple of `PAD_TO` so that XLA compiles per size bucket.
+A single image of run-time size (a tf.data element) goes to TensorFlow's own
+kernels instead (`tf_ops.py`): the same run-time dispatch per element cost
+more than it saved, and ~0.7 s on the first batch of every new iterator
+(BUILD_NOTES).
 """
 
 import functools
 
-import numpy as np
 import tensorflow as tf
 
 from keras_resize_layers import backend as backend_lib
-from keras_resize_layers import geometry as geometry_lib
 from keras_resize_layers import resample
+from keras_resize_layers import taps as taps_lib
 
-TAP_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
-MAX_TAPS = TAP_BUCKETS[-1]
 # Sizes known only at run time: fewer programs (each is chosen at run time).
 DYNAMIC_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
 PAD_TO = 64
 
 
-def static_plan(images, size, method, antialias, policy, crop_fraction):
-    """The taps of a dense batch with a static height and width, else None.
-
-    Returns a dict with the geometry and NumPy weights `wy`, `wx`: with the
-    bucketed count `taps` and gather indices `iy`, `ix`, each `(1, out, taps)`;
-    beyond MAX_TAPS, dense `(out, in)` matrices and no `taps`.
-    """
-    static_h, static_w = images.shape[1], images.shape[2]
-    if static_h is None or static_w is None:
-        return None
-    return _plan(int(static_h), int(static_w), tuple(size), method, antialias, policy,
-                 crop_fraction)
-
-
-@functools.lru_cache(maxsize=256)
-def _plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
-    """Computed once, eagerly, with the same ops as the matmul path's weights."""
-    bk = backend_lib.get("tensorflow")
-    with tf.init_scope():
-        g = geometry_lib.for_policy(bk, policy, tf.constant([in_h]), tf.constant([in_w]),
-                                    size, crop_fraction)
-        plan = dict(geometry={k: v.numpy()[:1] for k, v in g.items()})
-        taps = max(int(tf.reduce_max(resample.tap_counts(
-            bk, g[f"box_{a}"], g[f"place_{a}"], method, antialias))) for a in "hw")
-        if taps <= MAX_TAPS:
-            plan["taps"] = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
-        for axis, a, out_size, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
-            args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
-            if "taps" not in plan:  # dense (out, in) matrices
-                plan["w" + axis] = resample.axis_weights(bk, out_size, extent, *args, method,
-                                                         antialias)[0].numpy()
-                continue
-            first = resample.tap_starts(bk, out_size, *args, method, antialias)
-            cols = first[..., None] + tf.range(plan["taps"], dtype=tf.float32)
-            plan["w" + axis] = resample.axis_weights(
-                bk, out_size, extent, *args, method, antialias, cols=cols).numpy()
-            plan["i" + axis] = np.clip(cols.numpy().astype(np.int32), 0, extent - 1)
-        return plan
-
-
 @functools.lru_cache(maxsize=None)
 def _passes_program(taps, dtype, per_image=False):
     """XLA function: (images (N, H, W, C) of `dtype`, indices and weights of both
-    axes) -> float32 (N, h, w, C): per axis, a sum of `taps` gathered rows.
-    Indices and weights are `(1, out, taps)`, or `(N, out, taps)` with `per_image`."""
-
-    def axis_pass(x, index, weight):
-        # (N, R, A, C) -> (N, A, O, C): contract R with the taps, then swap axes.
-        shape = tf.shape(x)
-        n, rows, along, channels = shape[0], shape[1], shape[2], shape[3]
-        x = tf.reshape(x, [n, rows, along * channels])
-        acc = None
-        for i, w in zip(tf.unstack(index if per_image else index[0], axis=-1),
-                        tf.unstack(weight, axis=2)):
-            rows_read = tf.gather(x, i, axis=1, batch_dims=1 if per_image else 0)
-            term = tf.cast(rows_read, tf.float32) * w[:, :, None]
-            acc = term if acc is None else acc + term
-        out = tf.reshape(acc, [n, tf.shape(index)[1], along, channels])
-        return tf.transpose(out, [0, 2, 1, 3])
+    axes) -> float32 (N, h, w, C), the passes of `taps.passes`. Indices and
+    weights are `(1, out, taps)`, or `(N, out, taps)` with `per_image`."""
+    bk = backend_lib.get("tensorflow")
+    gather = (lambda x, index: tf.gather(x, index, axis=1, batch_dims=1)) if per_image \
+        else None
 
     @tf.function(jit_compile=True, autograph=False)
     def run(images, iy, wy, ix, wx):
-        return axis_pass(axis_pass(images, iy, wy), ix, wx)
+        return taps_lib.passes(bk, images, iy, wy, ix, wx, gather)
 
     index = tf.TensorSpec([None, None, taps], tf.int32)
     weight = tf.TensorSpec([None, None, taps], tf.float32)
@@ -113,7 +49,7 @@ def _passes_program(taps, dtype, per_image=False):
 
 @functools.lru_cache(maxsize=None)
 def _dense_program(dtype):
-    """XLA function for more taps than MAX_TAPS: (images, (h, H) and (w, W)
+    """XLA function for more taps than `taps.MAX_TAPS`: (images, (h, H) and (w, W)
     weight matrices) -> float32 (N, h, w, C), two matrix products."""
 
     @tf.function(jit_compile=True, autograph=False)
@@ -126,12 +62,12 @@ def _dense_program(dtype):
 
 
 def resample_taps(images, size, plan, fill_value, policy):
-    """Resizes a dense batch of static size with the plan of `static_plan`.
+    """Resizes a dense batch of static size with `taps.static_plan`'s plan.
 
     Args:
         images: `(N, H, W, C)` tensor of any supported dtype, H and W static.
         size, fill_value, policy: as in `resize`.
-        plan: from `static_plan` (which fixed the method and antialiasing).
+        plan: from `taps.static_plan` (which fixed the method and antialiasing).
 
     Returns:
         float32 `(N, height, width, C)`.

@@ -24,6 +24,17 @@ def rng():
     return np.random.default_rng(1234)
 
 
+def encode(array, fmt, **kwargs):
+    """Encoded bytes of a uint8 array in a Pillow format ("JPEG", "PNG", ...)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
 def exact_area_weights(n_in, n_out):
     """float64 reference for area averaging along one axis."""
     scale = n_in / n_out

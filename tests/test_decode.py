@@ -1,19 +1,12 @@
 """Decoding: every format, alpha, 16-bit PNG, DCT-domain JPEG downscaling, bad bytes."""
 
-import io
-
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
+from conftest import encode
 from keras_resize_layers import data, decode
-
-
-def encode(array, fmt, **kwargs):
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, fmt, **kwargs)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("fmt, kwargs, lossless", [

@@ -243,10 +243,10 @@ def test_auto_picks_taps_for_static_sizes_and_tf_kernels_otherwise(photos, metho
 
 
 def test_taps_fall_back_to_matmul_beyond_the_largest_bucket():
-    from keras_resize_layers import tf_taps
+    from keras_resize_layers import taps
 
     image = np.random.default_rng(1).integers(0, 256, (1, 2100, 30, 1)).astype("uint8")
-    assert 2 * 2100 // 20 + 1 > tf_taps.MAX_TAPS
+    assert 2 * 2100 // 20 + 1 > taps.MAX_TAPS
     out = krl.resize(image, (20, 20), implementation="taps").numpy()
     ref = tf.image.resize(tf.cast(image, tf.float32), (20, 20), antialias=True).numpy()
     np.testing.assert_allclose(out, ref, atol=TOL, rtol=0)
@@ -279,3 +279,80 @@ def test_ragged_bad_images():
 def test_supported_dtypes_are_documented():
     assert set(options.IMAGE_DTYPES) >= {"uint8", "uint16", "float16", "bfloat16",
                                          "float32", "float64"}
+
+
+# ---- padded batches (image_sizes) and per-image taps ------------------------------
+
+def _padded(images):
+    h = max(i.shape[0] for i in images)
+    w = max(i.shape[1] for i in images)
+    out = np.zeros((len(images), h, w, images[0].shape[-1]), images[0].dtype)
+    for k, image in enumerate(images):
+        out[k, :image.shape[0], :image.shape[1]] = image
+    return out, [image.shape[:2] for image in images]
+
+
+@pytest.mark.parametrize("implementation", ["auto", "matmul", "tf"])
+@pytest.mark.parametrize("method, policy", [
+    ("bilinear", "stretch"), ("area", "stretch"), ("lanczos3", "crop"), ("bicubic", "pad"),
+    ("nearest", "crop")])
+def test_image_sizes_match_resizing_each_image(photos, implementation, method, policy):
+    """A zero-padded batch with `image_sizes` equals each image resized alone
+    (XLA taps planned per image in the graph vs the static plan: float rounding)."""
+    images = [photos["coffee"], photos["chelsea"][:97, :301], photos["astronaut"][:40, :33]]
+    padded, sizes = _padded(images)
+    kwargs = dict(method=method, policy=policy, fill_value=3.0)
+    expected = np.stack([krl.resize(i, (48, 64), **kwargs).numpy() for i in images])
+    out = krl.resize(padded, (48, 64), image_sizes=sizes, implementation=implementation,
+                     **kwargs)
+    # TF's ResizeArea drifts ~6e-3 when enlarging (why `auto` avoids it for area).
+    tol = 1e-2 if (implementation, method) == ("tf", "area") else 5e-4
+    np.testing.assert_allclose(out.numpy(), expected, atol=tol, rtol=0)
+    ragged = krl.resize(data.to_ragged(images), (48, 64), **kwargs)
+    np.testing.assert_allclose(ragged.numpy(), expected, atol=5e-4, rtol=0)
+
+
+def test_image_sizes_in_tf_data_padded_batch_and_under_xla(photos):
+    images = [photos["coffee"], photos["chelsea"], photos["astronaut"][:200]]
+    expected = np.stack([krl.resize(i, (32, 32)).numpy() for i in images])
+    ds = tf.data.Dataset.from_generator(
+        lambda: iter(images), output_signature=tf.TensorSpec([None, None, 3], tf.uint8))
+    ds = ds.map(lambda x: (x, tf.shape(x)[:2])).padded_batch(3).map(
+        lambda x, s: krl.resize(x, (32, 32), image_sizes=s))
+    np.testing.assert_allclose(next(iter(ds)).numpy(), expected, atol=5e-4, rtol=0)
+    padded, sizes = _padded(images)
+    xla = tf.function(lambda x, s: krl.resize(x, (32, 32), image_sizes=s), jit_compile=True)
+    np.testing.assert_allclose(xla(padded, np.array(sizes, "int32")).numpy(), expected,
+                               atol=5e-4, rtol=0)
+
+
+def test_per_image_taps_beyond_the_largest_bucket_use_tf_kernels():
+    from keras_resize_layers import tf_taps
+
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (2000, 30, 1), dtype=np.uint8),
+              rng.integers(0, 256, (50, 60, 1), dtype=np.uint8)]
+    assert 2 * 2000 // 20 + 1 > tf_taps.DYNAMIC_BUCKETS[-1]
+    out = krl.resize(data.to_ragged(images), (20, 20)).numpy()
+    for image, o in zip(images, out):
+        ref = tf.image.resize(image.astype("float32"), (20, 20), antialias=True).numpy()
+        np.testing.assert_allclose(o, ref, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("sizes, error, message", [
+    ([[4, 4, 1]], ValueError, r"shape \(N, 2\)"),
+    ([[0, 4], [4, 4]], tf.errors.InvalidArgumentError, "within the padded batch"),
+    ([[4, 9], [4, 4]], tf.errors.InvalidArgumentError, "within the padded batch"),
+    ([[4, 4]], tf.errors.InvalidArgumentError, "one row per image"),
+])
+def test_bad_image_sizes(sizes, error, message):
+    with pytest.raises(error, match=message):
+        krl.resize(np.zeros((2, 6, 8, 3), "uint8"), (2, 2), image_sizes=sizes)
+
+
+def test_image_sizes_need_a_dense_batch():
+    with pytest.raises(ValueError, match="needs a batch"):
+        krl.resize(np.zeros((6, 8, 3), "uint8"), (2, 2), image_sizes=[[6, 8]])
+    with pytest.raises(ValueError, match="ragged batch carries"):
+        krl.resize(data.to_ragged([np.zeros((6, 8, 3), "uint8")]), (2, 2),
+                   image_sizes=[[6, 8]])

@@ -1,0 +1,107 @@
+"""Sparse separable resampling (*taps*), written with backend ops.
+
+Each output pixel reads only the few input pixels under its kernel: per axis,
+`resample.tap_starts` gives the first one and `resample.tap_counts` how many
+(K); the weights of `resample.axis_weights` are evaluated at those positions
+only. The resize is then, per axis, a sum of K gathered rows times their
+weights. The image is viewed as `(N, rows, width * channels)` so that the sum
+runs over whole contiguous rows, the rows pass runs, the result is transposed
+so that the columns pass is a rows pass too, and transposed back. The integer
+input is cast per gathered row, so no float copy of it is made.
+
+The plan (indices and weights) needs the input's height and width as Python
+ints: it is computed once per size, on the host with Keras's NumPy backend,
+and cached. K is rounded up to one of `TAP_BUCKETS` (extra taps have weight 0);
+beyond `MAX_TAPS` (shrinking by more than ~32x bilinear) the caller uses the
+dense matmul of `resample.py`. Under XLA (JAX, `jit_compile=True`) the passes
+fuse into one program; `tf_taps.py` compiles the same passes for TensorFlow on
+a CPU and adds per-image plans for sizes known only at run time.
+"""
+
+import functools
+
+import numpy as np
+
+from keras_resize_layers import backend as backend_lib
+from keras_resize_layers import geometry as geometry_lib
+from keras_resize_layers import resample
+
+TAP_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
+MAX_TAPS = TAP_BUCKETS[-1]
+
+
+def static_plan(images, size, method, antialias, policy, crop_fraction):
+    """The plan of a dense batch whose height and width are static, else None.
+
+    Returns a dict with the geometry and float32 NumPy weights `wy`, `wx`:
+    with the bucketed count `taps` and int32 gather indices `iy`, `ix`, each
+    `(1, out, taps)`; beyond MAX_TAPS, dense `(out, in)` matrices and no `taps`.
+    """
+    static_h, static_w = images.shape[1], images.shape[2]
+    if not isinstance(static_h, (int, np.integer)) or not isinstance(static_w, (int, np.integer)):
+        return None
+    return plan(int(static_h), int(static_w), tuple(size), method, antialias, policy,
+                crop_fraction)
+
+
+@functools.lru_cache(maxsize=256)
+def plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
+    """Computed once per input size, with the matmul path's own weight functions."""
+    bk = backend_lib.numpy_backend()
+    g = geometry_lib.for_policy(bk, policy, np.array([in_h], np.int32),
+                                np.array([in_w], np.int32), size, crop_fraction)
+    result = dict(geometry={k: np.asarray(v, np.int32)[:1] for k, v in g.items()})
+    taps = max(int(np.max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"], method,
+                                              antialias))) for a in "hw")
+    if taps <= MAX_TAPS:
+        result["taps"] = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
+    for axis, a, out_size, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
+        args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
+        if "taps" not in result:  # dense (out, in) matrices
+            result["w" + axis] = np.asarray(resample.axis_weights(
+                bk, out_size, extent, *args, method, antialias)[0], np.float32)
+            continue
+        first = resample.tap_starts(bk, out_size, *args, method, antialias)
+        cols = np.asarray(first, np.float32)[..., None] + np.arange(result["taps"],
+                                                                   dtype=np.float32)
+        result["w" + axis] = np.asarray(resample.axis_weights(
+            bk, out_size, extent, *args, method, antialias, cols=cols), np.float32)
+        result["i" + axis] = np.clip(cols.astype(np.int32), 0, extent - 1)
+    return result
+
+
+def passes(bk, images, iy, wy, ix, wx, gather=None):
+    """Both passes: `(N, H, W, C)` of any dtype -> float32 `(N, h, w, C)`.
+
+    `iy`, `wy`, `ix`, `wx`: `(1 or N, out, K)` indices and weights of each axis.
+    `gather(x, index)` reads rows `index` (`(out,)`, or `(N, out)` with a
+    per-image gather) of `x` `(N, rows, along)` along axis 1; defaults to a
+    shared `take`.
+    """
+    xnp = bk.numpy
+    if gather is None:
+        def gather(x, index):
+            return xnp.take(x, index[0], axis=1)
+
+    def axis_pass(x, index, weight):
+        # (N, R, A, C) -> (N, A, O, C): contract R with the taps, then swap axes.
+        n, rows, along, channels = bk.shape(x)
+        x = xnp.reshape(x, (n, rows, along * channels))
+        acc = None
+        for k in range(index.shape[-1]):
+            term = bk.cast(gather(x, index[..., k]), "float32") * weight[:, :, k, None]
+            acc = term if acc is None else acc + term
+        out = xnp.reshape(acc, (n, bk.shape(index)[1], along, channels))
+        return xnp.transpose(out, (0, 2, 1, 3))
+
+    return axis_pass(axis_pass(images, iy, wy), ix, wx)
+
+
+def resample_static(bk, images, size, plan_, fill_value, policy):
+    """Resizes a dense batch of static size with a sparse `plan_` (one with
+    `taps`, from `static_plan`) using backend ops: float32 `(N, height, width, C)`."""
+    out = passes(bk, images, *(bk.convert_to_tensor(plan_[k]) for k in ("iy", "wy", "ix", "wx")))
+    if policy == "pad":
+        geometry = {k: bk.convert_to_tensor(v) for k, v in plan_["geometry"].items()}
+        out = resample.add_fill(bk, out, size, geometry, fill_value, True)
+    return out
