@@ -34,8 +34,8 @@ def _passes_program(taps, dtype, per_image=False):
     axes) -> float32 (N, h, w, C), the passes of `taps.passes`. Indices and
     weights are `(1, out, taps)`, or `(N, out, taps)` with `per_image`."""
     bk = backend_lib.get("tensorflow")
-    gather = (lambda x, index: tf.gather(x, index, axis=1, batch_dims=1)) if per_image \
-        else None
+    gather = (lambda x, index, axis: tf.gather(x, index, axis=axis, batch_dims=1)) \
+        if per_image else None
 
     @tf.function(jit_compile=True, autograph=False)
     def run(images, iy, wy, ix, wx):
