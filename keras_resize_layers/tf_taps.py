@@ -8,7 +8,7 @@ shape, ~0.1-0.3 s on 2 cores), reading the integer input directly; beyond
 `resample_dynamic` serves batches whose sizes or boxes are only known at run
 time (ragged or padded batches, per-image crop boxes): the plan is built in
 the graph per image, K is chosen at run time among `DYNAMIC_BUCKETS`, and the
-batch is padded to a multiple of `PAD_TO` so that XLA compiles per size bucket.
+batch is padded to a `SIZE_LADDER` size so that XLA compiles per size bucket.
 A single image of run-time size (a tf.data element) goes to TensorFlow's own
 kernels instead (`tf_ops.py`): the same run-time dispatch per element cost
 more than it saved, and ~0.7 s on the first batch of every new iterator
@@ -25,7 +25,17 @@ from keras_resize_layers import taps as taps_lib
 
 # Sizes known only at run time: fewer programs (each is chosen at run time).
 DYNAMIC_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
-PAD_TO = 64
+# Padded heights and widths: half-octave steps (32, 48, 64, 96, ...), so that a
+# stream of images of any sizes compiles a few programs (at most 50% padding).
+SIZE_LADDER = tuple(sorted({b << k for b in (32, 48) for k in range(12)}))
+
+
+def _pad_size(n):
+    """The smallest SIZE_LADDER entry >= n (beyond it, n rounded up to 1024)."""
+    ladder = tf.constant(SIZE_LADDER)
+    index = tf.searchsorted(ladder, tf.reshape(n, [1]))[0]
+    return tf.where(index < len(SIZE_LADDER), tf.gather(ladder, tf.minimum(
+        index, len(SIZE_LADDER) - 1)), n + (-n % 1024))
 
 
 @functools.lru_cache(maxsize=None)
@@ -108,8 +118,8 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     size. The taps and weights are computed in the graph, per image, with the
     same ops as `static_plan`; K is the batch's largest tap count rounded up to
     one of `DYNAMIC_BUCKETS` (one XLA program each, chosen at run time), and the
-    batch is zero-padded to a multiple of `PAD_TO` pixels so that XLA compiles
-    one program per size bucket rather than per size. Beyond the largest bucket,
+    batch is zero-padded to a `SIZE_LADDER` height and width so that XLA
+    compiles one program per size bucket rather than per size. Beyond the largest bucket,
     TensorFlow's kernels resize image by image (area: the matmul weights).
 
     Args:
@@ -133,28 +143,34 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     need = tf.maximum(
         tf.reduce_max(resample.tap_counts(bk, g["box_h"], g["place_h"], method, antialias)),
         tf.reduce_max(resample.tap_counts(bk, g["box_w"], g["place_w"], method, antialias)))
-    padded = tf.pad(images, [[0, 0], [0, -shape[1] % PAD_TO], [0, -shape[2] % PAD_TO],
-                             [0, 0]])
+    padded = tf.pad(images, [[0, 0], [0, _pad_size(shape[1]) - shape[1]],
+                             [0, _pad_size(shape[2]) - shape[2]], [0, 0]])
+
+    # Taps and weights for the largest bucket, computed once outside the
+    # branches; each branch reads its first `taps` (the rest have weight 0 for
+    # the images that need fewer): small branches instantiate fast.
+    most = DYNAMIC_BUCKETS[-1]
+    iy, wy = _taps_of_axis(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
+                           g["place_h"], method, antialias, most)
+    ix, wx = _taps_of_axis(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
+                           g["place_w"], method, antialias, most)
 
     def taps_branch(taps):
         def run():
-            iy, wy = _taps_of_axis(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
-                                   g["place_h"], method, antialias, taps)
-            ix, wx = _taps_of_axis(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
-                                   g["place_w"], method, antialias, taps)
-            out = _passes_program(taps, images.dtype, per_image=True)(padded, iy, wy, ix, wx)
-            if policy == "pad":
-                out = resample.add_fill(bk, out, size, g, fill_value, False)
-            return out
+            return _passes_program(taps, images.dtype, per_image=True)(
+                padded, iy[..., :taps], wy[..., :taps], ix[..., :taps], wx[..., :taps])
         return run
 
     def kernels_branch():
+        # Unfilled, like the taps: the fill is added after the switch.
         if method == "area":  # TF's ResizeArea drifts ~6e-3 when enlarging
             return resample.resample(bk, tf.cast(images, tf.float32), size, g, method,
-                                     antialias, fill_value, policy, False)
-        return tf_ops.resample_with_tf_kernels(images, size, g, method, antialias,
-                                               fill_value, False, "boxes")
+                                     antialias, 0.0, policy, False)
+        return tf_ops.resample_with_tf_kernels(images, size, g, method, antialias, 0.0,
+                                               False, "boxes")
 
     bucket = tf.searchsorted(tf.constant(DYNAMIC_BUCKETS), need[None])[0]
     out = tf.switch_case(bucket, [taps_branch(t) for t in DYNAMIC_BUCKETS] + [kernels_branch])
+    if policy == "pad":
+        out = resample.add_fill(bk, out, size, g, fill_value, False)
     return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
