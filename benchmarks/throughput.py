@@ -208,6 +208,7 @@ def array_rows(method, target, device):
     """(name, library, antialias, fn(batch uint8) -> output) for in-memory batches."""
     import keras
 
+    import keras_resize_layers as krl
     from keras_resize_layers.layers import Resize
 
     rows = []
@@ -232,24 +233,24 @@ def array_rows(method, target, device):
         rows.append((f"krl Resize layer (compiled model, {backend})", "keras_resize_layers",
                      aa, compiled(layer), True))
     if backend != "tensorflow":
-        import keras_resize_layers as krl
-
-        rows.append((f"krl resize matmul (compiled, {backend})", "keras_resize_layers", True,
+        rows.append((f'krl resize implementation="matmul" (compiled, {backend})',
+                     "keras_resize_layers", True,
                      compiled(lambda x: krl.resize(x, target, method=method,
                                                    implementation="matmul")), True))
     if backend == "tensorflow":
         import tensorflow as tf
-
-        import keras_resize_layers as krl
 
         if not device.use_gpu:
             rows.append(('krl resize implementation="tf" (TF resize kernels)',
                          "keras_resize_layers", True, tf.function(
                              lambda x: krl.resize(x, target, method=method,
                                                   implementation="tf")), True))
-        matmul = tf.function(lambda x: krl.resize(x, target, method=method), jit_compile=True)
-        rows.append(("krl resize matmul (jit_compile=True)", "keras_resize_layers", True,
-                     matmul, True))
+        rows.append(("krl resize in tf.function(jit_compile=True)", "keras_resize_layers", True,
+                     tf.function(lambda x: krl.resize(x, target, method=method),
+                                 jit_compile=True), True))
+        rows.append(('krl resize implementation="matmul"', "keras_resize_layers", True,
+                     tf.function(lambda x: krl.resize(x, target, method=method,
+                                                      implementation="matmul")), True))
         if method in ("bilinear", "bicubic", "nearest", "area", "lanczos3", "lanczos5",
                       "gaussian", "mitchellcubic"):
             for aa in (True, False):
