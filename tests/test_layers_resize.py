@@ -116,6 +116,12 @@ for policy in ("stretch", "crop", "pad"):
                      fill_value=5.0)
     y = jax.jit(lambda a: layer(a))(x)
     out[policy] = np.asarray(y).tolist()
+import keras_resize_layers as krl
+for method in ("bilinear", "area", "lanczos3"):
+    taps = jax.jit(lambda a: krl.resize(a, (40, 56), method=method))(x)
+    dense = jax.jit(lambda a: krl.resize(a, (40, 56), method=method,
+                                         implementation="matmul"))(x)
+    out["taps_vs_matmul_" + method] = float(np.abs(np.asarray(taps) - np.asarray(dense)).max())
 crop = L.RandomResizedCrop(24, 24, seed=1)
 out["random_crop_shape"] = list(crop(x, training=True).shape)
 out["tensorflow_imported"] = "tensorflow" in sys.modules
@@ -133,6 +139,8 @@ def test_jax_backend_parity_without_tensorflow(tmp_path, photos):
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["tensorflow_imported"] is False
     assert out["random_crop_shape"] == [2, 24, 24, 3]
+    for method in ("bilinear", "area", "lanczos3"):
+        assert out["taps_vs_matmul_" + method] < 5e-4
     for policy in ("stretch", "crop", "pad"):
         ref = Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
                      fill_value=5.0)(x).numpy()

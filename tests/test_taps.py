@@ -1,0 +1,79 @@
+"""The sparse taps: the host-side plan and the backend-op passes."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_resize_layers import backend, geometry, resample, taps
+
+TF = backend.get("tensorflow")
+
+
+@pytest.mark.parametrize("method, antialias", [
+    ("bilinear", True), ("bilinear", False), ("bicubic", False), ("bicubic", True),
+    ("area", True), ("lanczos3", True), ("lanczos5", True), ("gaussian", True),
+    ("mitchellcubic", True), ("nearest", False)])
+@pytest.mark.parametrize("in_h, in_w, size, policy", [
+    (512, 512, (224, 224), "stretch"), (300, 451, (224, 224), "crop"),
+    (37, 53, (300, 301), "pad"), (1000, 640, (97, 131), "stretch")])
+def test_plan_matches_weights_computed_with_tensorflow(method, antialias, in_h, in_w, size,
+                                                       policy):
+    """The plan is computed on the host with NumPy at Keras's float32 defaults:
+    the same taps as TensorFlow's float32 ops and weights within 2 ulp."""
+    plan = taps.plan(in_h, in_w, size, method, antialias, policy, 0.875)
+    g = geometry.for_policy(TF, policy, tf.constant([in_h]), tf.constant([in_w]), size, 0.875)
+    for axis, a, out, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
+        args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
+        dense = resample.axis_weights(TF, out, extent, *args, method, antialias)[0].numpy()
+        if "taps" not in plan:  # beyond MAX_TAPS (lanczos5 shrinking 10x): dense matrices
+            np.testing.assert_allclose(plan["w" + axis], dense, atol=3e-7, rtol=0)
+            continue
+        assert plan["taps"] in taps.TAP_BUCKETS
+        first = resample.tap_starts(TF, out, *args, method, antialias)
+        cols = first[..., None] + tf.range(plan["taps"], dtype=tf.float32)
+        weights = resample.axis_weights(TF, out, extent, *args, method, antialias, cols=cols)
+        assert plan["w" + axis].dtype == np.float32 and plan["i" + axis].dtype == np.int32
+        np.testing.assert_array_equal(
+            plan["i" + axis], np.clip(cols.numpy().astype(np.int32), 0, extent - 1))
+        np.testing.assert_allclose(plan["w" + axis], weights.numpy(), atol=3e-7, rtol=0)
+        # Every non-zero weight of the dense matrix is inside the taps.
+        recovered = np.zeros_like(dense)
+        np.add.at(recovered, (np.arange(out)[:, None], plan["i" + axis][0]), plan["w" + axis][0])
+        np.testing.assert_allclose(recovered, dense, atol=1e-6, rtol=0)
+
+
+def test_plan_is_cached_and_dense_beyond_the_largest_bucket():
+    assert taps.plan(64, 64, (8, 8), "bilinear", True, "stretch", 1.0) is taps.plan(
+        64, 64, (8, 8), "bilinear", True, "stretch", 1.0)
+    dense = taps.plan(2100, 30, (20, 20), "bilinear", True, "stretch", 1.0)
+    assert "taps" not in dense and dense["wy"].shape == (20, 2100)
+    assert taps.static_plan(tf.zeros((1, 5, 5, 3)), (2, 2), "bilinear", True, "stretch",
+                            1.0)["taps"] >= 1
+    # Unknown size while tracing: no plan.
+    seen = []
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
+    def trace(x):
+        seen.append(taps.static_plan(x, (2, 2), "bilinear", True, "stretch", 1.0))
+        return x
+
+    trace.get_concrete_function()
+    assert seen == [None]
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+@pytest.mark.parametrize("shape, size, method, policy", [
+    ((2, 37, 53, 3), (30, 31), "bilinear", "stretch"),
+    ((1, 300, 451, 1), (64, 48), "lanczos3", "crop"),
+    ((3, 40, 90, 4), (50, 50), "bicubic", "pad")])
+def test_passes_with_backend_ops_match_the_matmul(dtype, shape, size, method, policy):
+    """`taps.resample_static` with plain (eager) TensorFlow ops, as JAX and
+    PyTorch run it, against the dense matmul of the same weights."""
+    images = np.random.default_rng(5).integers(0, 256, shape).astype(dtype)
+    plan = taps.plan(shape[1], shape[2], size, method, True, policy, 1.0)
+    out = taps.resample_static(TF, tf.constant(images), size, plan, 3.0, policy).numpy()
+    g = {k: tf.constant(v) for k, v in plan["geometry"].items()}
+    ref = resample.resample(TF, tf.cast(images, tf.float32), size, g, method, True, 3.0,
+                            policy, True).numpy()
+    assert out.dtype == np.float32 and out.shape == ref.shape
+    np.testing.assert_allclose(out, ref, atol=5e-4, rtol=0)
