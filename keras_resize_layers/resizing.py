@@ -92,13 +92,13 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             scale. Defaults to 0.
         dtype: output dtype. Values keep the input's scale (0..255 for uint8).
             Integer outputs are rounded and saturated. Defaults to `"float32"`.
-        implementation: `"auto"`: with TensorFlow on a CPU, XLA-compiled
-            sparse taps when the input's height and width are known while
-            tracing or the batch holds images of different sizes (ragged,
-            `image_sizes`) or boxes, TensorFlow's own kernels for one size
-            known only at run time; matrix products on a GPU, under XLA and
-            on other backends. Or `"taps"`, `"tf"`, `"matmul"`. All agree to
-            5e-4 on the 0..255 scale.
+        implementation: `"auto"`: sparse taps wherever the input's height
+            and width are known while tracing (every backend and device; one
+            XLA program on a TensorFlow CPU); on a TensorFlow CPU also for
+            batches of images of different sizes (ragged, `image_sizes`) or
+            boxes, and TensorFlow's own kernels for one size known only at
+            run time; matrix products otherwise. Or `"taps"`, `"tf"`,
+            `"matmul"`. All agree to 5e-4 on the 0..255 scale.
         backend: Keras backend name or namespace; defaults to the global one.
         image_sizes: optional int `(N, 2)`: for a zero-padded dense batch (as
             `Dataset.padded_batch` makes), the `(height, width)` of each

@@ -22,11 +22,13 @@ def gpu_available():
 
 
 def cpu_outside_xla():
-    """True where `auto` takes a CPU path (XLA taps, or TF's kernels when the
-    size is unknown while tracing): a CPU-only TensorFlow, outside XLA.
+    """True where `auto` takes TensorFlow's CPU paths (the taps as XLA
+    programs, per-image plans, TF's kernels for one run-time size): a
+    CPU-only TensorFlow, outside XLA.
 
-    On a GPU and inside a function XLA already compiles, the matmul path is
-    used instead (one fused program; TF's resize kernels have no XLA lowering).
+    On a GPU and inside a function XLA already compiles, static sizes use the
+    taps as plain ops (fused by XLA where it compiles) and the rest the matmul
+    (TF's resize kernels have no XLA lowering).
     """
     return not in_xla_context() and not gpu_available()
 
