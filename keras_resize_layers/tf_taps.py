@@ -116,11 +116,12 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     Ragged batches (as a zero-padded dense batch and per-image sizes), padded
     batches with `image_sizes`, per-image crop boxes, dense batches of unknown
     size. The taps and weights are computed in the graph, per image, with the
-    same ops as `static_plan`; K is the batch's largest tap count rounded up to
-    one of `DYNAMIC_BUCKETS` (one XLA program each, chosen at run time), and the
-    batch is zero-padded to a `SIZE_LADDER` height and width so that XLA
-    compiles one program per size bucket rather than per size. Beyond the largest bucket,
-    TensorFlow's kernels resize image by image (area: the matmul weights).
+    functions of `taps.plan`; K is the batch's largest tap count rounded up to
+    one of `DYNAMIC_BUCKETS` (one XLA program each, chosen at run time), and
+    the batch is zero-padded to a `SIZE_LADDER` height and width so that XLA
+    compiles one program per size bucket rather than per size. Beyond the
+    largest bucket, TensorFlow's kernels resize image by image (area: the
+    matmul weights).
 
     Args:
         images: `(N, H, W, C)`, each image in the top-left `(heights[i], widths[i])`.
