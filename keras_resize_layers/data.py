@@ -21,24 +21,47 @@ def _dct_hint(size, policy="stretch", crop_fraction=1.0):
     return (int(-(-size[0] // f)), int(-(-size[1] // f)))
 
 
+def _resize(images, opts, image_sizes=None):
+    """`resize` with checked options (`options.check_options`), TensorFlow ops."""
+    return resize(images, opts["size"], method=opts["method"], antialias=opts["antialias"],
+                  policy=opts["policy"], crop_fraction=opts["crop_fraction"],
+                  fill_value=opts["fill_value"], dtype=opts["dtype"], backend="tensorflow",
+                  image_sizes=image_sizes)
+
+
+def _split(element, image_key):
+    """`(image, rest, kind)` of a dataset element (the `*args` of a map
+    function): a tensor, a tuple whose first item is the image, or a dict with
+    an `image_key` entry. `_join` puts an image back in its place."""
+    if len(element) > 1:
+        return element[0], tuple(element[1:]), "tuple"
+    (element,) = element
+    if isinstance(element, dict):
+        if image_key not in element:
+            raise KeyError(
+                f"The dataset element is a dict without an {image_key!r} key "
+                f"(keys: {sorted(element)})."
+            )
+        return element[image_key], {k: v for k, v in element.items() if k != image_key}, "dict"
+    if isinstance(element, tuple):
+        return element[0], tuple(element[1:]), "tuple"
+    return element, (), "image"
+
+
+def _join(image, rest, kind, image_key):
+    if kind == "dict":
+        return {**rest, image_key: image}
+    if kind == "tuple":
+        return (image,) + tuple(rest)
+    return image
+
+
 def _map_image(transform, image_key="image"):
-    """Applies `transform` to the image of an element: a tensor, a tuple whose
-    first item is the image, or a dict with an `image_key` entry."""
+    """Applies `transform` to the image of an element (see `_split`)."""
 
     def fn(*element):
-        if len(element) > 1:
-            return (transform(element[0]),) + tuple(element[1:])
-        (element,) = element
-        if isinstance(element, dict):
-            if image_key not in element:
-                raise KeyError(
-                    f"The dataset element is a dict without an {image_key!r} key "
-                    f"(keys: {sorted(element)})."
-                )
-            return {**element, image_key: transform(element[image_key])}
-        if isinstance(element, tuple):
-            return (transform(element[0]),) + tuple(element[1:])
-        return transform(element)
+        image, rest, kind = _split(element, image_key)
+        return _join(transform(image), rest, kind, image_key)
 
     return fn
 
@@ -61,15 +84,7 @@ def resize_fn(height, width, method="bilinear", antialias=True,
     opts = options.check_options(height, width, method, antialias, policy,
                                  crop_fraction, fill_value, dtype)
 
-    def transform(images):
-        return resize(
-            images, opts["size"], method=opts["method"],
-            antialias=opts["antialias"], policy=opts["policy"],
-            crop_fraction=opts["crop_fraction"], fill_value=opts["fill_value"],
-            dtype=opts["dtype"], backend="tensorflow",
-        )
-
-    return _map_image(transform, image_key)
+    return _map_image(lambda images: _resize(images, opts), image_key)
 
 
 def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
@@ -167,12 +182,7 @@ def decode_and_resize_fn(height, width, method="bilinear", antialias=True,
         else None
 
     def transform(contents, name=None):
-        image = decode.decode_image(contents, hint, opts["fill_value"], name)
-        return resize(image, opts["size"], method=opts["method"],
-                      antialias=opts["antialias"], policy=opts["policy"],
-                      crop_fraction=opts["crop_fraction"],
-                      fill_value=opts["fill_value"], dtype=opts["dtype"],
-                      backend="tensorflow")
+        return _resize(decode.decode_image(contents, hint, opts["fill_value"], name), opts)
 
     def fn(*element):
         name = _element_name(element, name_key)
@@ -227,35 +237,16 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
     hint = _dct_hint(opts["size"], opts["policy"], opts["crop_fraction"]) if dct_downscale \
         else None
     calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
-    form = {}
+    form = {}  # the element's kind, seen when the decoding map is traced
 
     def decode_one(*element):
         name = _element_name(element, name_key)
-        if len(element) > 1:
-            contents, rest, form["kind"] = element[0], element[1:], "tuple"
-        elif isinstance(element[0], dict):
-            if image_key not in element[0]:
-                raise KeyError(f"The dataset element is a dict without an {image_key!r} key "
-                               f"(keys: {sorted(element[0])}).")
-            rest = {k: v for k, v in element[0].items() if k != image_key}
-            contents, form["kind"] = element[0][image_key], "dict"
-        elif isinstance(element[0], tuple):
-            contents, rest, form["kind"] = element[0][0], element[0][1:], "tuple"
-        else:
-            contents, rest, form["kind"] = element[0], (), "image"
+        contents, rest, form["kind"] = _split(element, image_key)
         image = decode.decode_image(contents, hint, opts["fill_value"], name)
         return image, tf.shape(image)[:2], rest
 
     def resize_batch(images, sizes, rest):
-        out = resize(images, opts["size"], method=opts["method"], antialias=opts["antialias"],
-                     policy=opts["policy"], crop_fraction=opts["crop_fraction"],
-                     fill_value=opts["fill_value"], dtype=opts["dtype"],
-                     backend="tensorflow", image_sizes=sizes)
-        if form["kind"] == "dict":
-            return {**rest, image_key: out}
-        if form["kind"] == "tuple":
-            return (out,) + tuple(rest)
-        return out
+        return _join(_resize(images, opts, sizes), rest, form["kind"], image_key)
 
     def apply(dataset):
         decoded = dataset.map(decode_one, num_parallel_calls=calls)
