@@ -266,25 +266,27 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
     if implementation == "tf" and bk.name != "tensorflow":
         raise ValueError('implementation="tf" needs the TensorFlow backend.')
     if implementation == "taps":
-        if bk.name == "tensorflow" and (tf_cpu or plan is None):
+        if plan is None:
+            if bk.name != "tensorflow":
+                raise ValueError(
+                    f'implementation="taps" on the {bk.name} backend needs a dense batch '
+                    "whose height and width are known while tracing, and a fixed policy.")
             from keras_resize_layers import tf_taps
 
-            if plan is not None:
-                return tf_taps.resample_taps(batch.raw, opts["size"], plan,
-                                             opts["fill_value"], opts["policy"])
             return tf_taps.resample_dynamic(
                 batch.raw, batch.heights, batch.widths, opts["size"], geometry,
                 opts["method"], opts["antialias"], opts["fill_value"],
                 opts["policy"] if opts.get("from_policy") else "boxes")
-        if plan is None:
-            raise ValueError(
-                f'implementation="taps" on the {bk.name} backend needs a dense batch whose '
-                "height and width are known while tracing, and a fixed policy.")
+        if "taps" in plan and tf_cpu:
+            from keras_resize_layers import tf_taps
+
+            return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
+                                         opts["policy"])
         if "taps" in plan:
             from keras_resize_layers import taps
 
-            return taps.resample_static(bk, batch.raw, opts["size"], plan,
-                                        opts["fill_value"], opts["policy"])
+            return taps.resample_static(bk, batch.raw, opts["size"], plan, opts["fill_value"],
+                                        opts["policy"])
         # Beyond taps.MAX_TAPS: the dense matmul.
     if implementation == "tf":
         from keras_resize_layers import tf_ops

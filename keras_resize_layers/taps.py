@@ -11,10 +11,11 @@ pass gathers along the width of its float output. No transposes: on an H200
 they made 1024² -> 224² 8.6x slower, on CPUs the two are even (BUILD_NOTES).
 
 The plan (indices and weights) needs the input's height and width as Python
-ints: it is computed once per size, on the host with Keras's NumPy backend,
-and cached. K is rounded up to one of `TAP_BUCKETS` (extra taps have weight 0);
-beyond `MAX_TAPS` (shrinking by more than ~32x bilinear) the caller uses the
-dense matmul of `resample.py`. Under XLA (JAX, `jit_compile=True`) the passes
+ints: it is computed once per size, on the host with NumPy at Keras's float32
+defaults (`backend.numpy_backend`), and cached. K is rounded up to one of
+`TAP_BUCKETS` (extra taps have weight 0); beyond `MAX_TAPS` (shrinking by more
+than ~32x bilinear) the plan has no taps and the caller uses the dense matmul
+of `resample.py`. Under XLA (JAX, `jit_compile=True`) the passes
 fuse into one program; `tf_taps.py` compiles the same passes for TensorFlow on
 a CPU and adds per-image plans for sizes known only at run time.
 """
@@ -34,12 +35,12 @@ MAX_TAPS = TAP_BUCKETS[-1]
 def static_plan(images, size, method, antialias, policy, crop_fraction):
     """The plan of a dense batch whose height and width are static, else None.
 
-    Returns a dict with the geometry and float32 NumPy weights `wy`, `wx`:
-    with the bucketed count `taps` and int32 gather indices `iy`, `ix`, each
-    `(1, out, taps)`; beyond MAX_TAPS, dense `(out, in)` matrices and no `taps`.
+    Returns a dict with the `geometry` and, up to MAX_TAPS, the bucketed count
+    `taps`, int32 gather indices `iy`, `ix` and float32 weights `wy`, `wx`, each
+    `(1, out, taps)`.
     """
     static_h, static_w = images.shape[1], images.shape[2]
-    if not isinstance(static_h, (int, np.integer)) or not isinstance(static_w, (int, np.integer)):
+    if not all(isinstance(d, (int, np.integer)) for d in (static_h, static_w)):
         return None
     return plan(int(static_h), int(static_w), tuple(size), method, antialias, policy,
                 crop_fraction)
@@ -54,14 +55,11 @@ def plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
     result = dict(geometry={k: np.asarray(v, np.int32)[:1] for k, v in g.items()})
     taps = max(int(np.max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"], method,
                                               antialias))) for a in "hw")
-    if taps <= MAX_TAPS:
-        result["taps"] = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
+    if taps > MAX_TAPS:
+        return result
+    result["taps"] = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
     for axis, a, out_size, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
         args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
-        if "taps" not in result:  # dense (out, in) matrices
-            result["w" + axis] = np.asarray(resample.axis_weights(
-                bk, out_size, extent, *args, method, antialias)[0], np.float32)
-            continue
         first = resample.tap_starts(bk, out_size, *args, method, antialias)
         cols = np.asarray(first, np.float32)[..., None] + np.arange(result["taps"],
                                                                    dtype=np.float32)
@@ -99,10 +97,13 @@ def passes(bk, images, iy, wy, ix, wx, gather=None):
     return acc
 
 
-def resample_static(bk, images, size, plan_, fill_value, policy):
-    """Resizes a dense batch of static size with a sparse `plan_` (one with
-    `taps`, from `static_plan`) using backend ops: float32 `(N, height, width, C)`."""
-    out = passes(bk, images, *(bk.convert_to_tensor(plan_[k]) for k in ("iy", "wy", "ix", "wx")))
+def resample_static(bk, images, size, plan_, fill_value, policy, run=None):
+    """Resizes a dense batch of static size with a plan that has `taps` (from
+    `static_plan`): float32 `(N, height, width, C)`. `run(images, iy, wy, ix,
+    wx)` runs the passes; defaults to `passes` with backend ops."""
+    if run is None:
+        run = functools.partial(passes, bk)
+    out = run(images, *(bk.convert_to_tensor(plan_[k]) for k in ("iy", "wy", "ix", "wx")))
     if policy == "pad":
         geometry = {k: bk.convert_to_tensor(v) for k, v in plan_["geometry"].items()}
         out = resample.add_fill(bk, out, size, geometry, fill_value, True)

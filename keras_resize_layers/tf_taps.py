@@ -2,8 +2,7 @@
 
 TensorFlow only. `resample_taps` runs the passes of `taps.passes` for a batch
 of static size as one XLA program per K and dtype (one compilation per input
-shape, ~0.1-0.3 s on 2 cores), reading the integer input directly; beyond
-`taps.MAX_TAPS` an XLA dense matmul takes over.
+shape, ~0.1-0.3 s on 2 cores), reading the integer input directly.
 
 `resample_dynamic` serves batches whose sizes or boxes are only known at run
 time (ragged or padded batches, per-image crop boxes): the plan is built in
@@ -57,44 +56,22 @@ def _passes_program(taps, dtype, per_image=False):
                                      index, weight)
 
 
-@functools.lru_cache(maxsize=None)
-def _dense_program(dtype):
-    """XLA function for more taps than `taps.MAX_TAPS`: (images, (h, H) and (w, W)
-    weight matrices) -> float32 (N, h, w, C), two matrix products."""
-
-    @tf.function(jit_compile=True, autograph=False)
-    def run(images, wy, wx):
-        x = tf.einsum("oh,nhwc->nowc", wy, tf.cast(images, tf.float32))
-        return tf.einsum("pw,nowc->nopc", wx, x)
-
-    matrix = tf.TensorSpec([None, None], tf.float32)
-    return run.get_concrete_function(tf.TensorSpec([None] * 4, dtype), matrix, matrix)
-
-
 def resample_taps(images, size, plan, fill_value, policy):
-    """Resizes a dense batch of static size with `taps.static_plan`'s plan.
+    """`taps.resample_static` with the passes compiled by XLA.
 
     Args:
         images: `(N, H, W, C)` tensor of any supported dtype, H and W static.
         size, fill_value, policy: as in `resize`.
-        plan: from `taps.static_plan` (which fixed the method and antialiasing).
+        plan: from `taps.static_plan`, with `taps`.
 
     Returns:
         float32 `(N, height, width, C)`.
     """
     images = tf.convert_to_tensor(images)
-    if "taps" in plan:
-        out = _passes_program(plan["taps"], images.dtype)(
-            images, *(tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")))
-    else:
-        out = _dense_program(images.dtype)(images, tf.constant(plan["wy"]),
-                                           tf.constant(plan["wx"]))
-    out = tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
-    if policy == "pad":
-        geometry = {k: tf.constant(v, tf.int32) for k, v in plan["geometry"].items()}
-        out = resample.add_fill(backend_lib.get("tensorflow"), out, size, geometry,
-                                fill_value, True)
-    return out
+    out = taps_lib.resample_static(backend_lib.get("tensorflow"), images, size, plan,
+                                   fill_value, policy,
+                                   run=_passes_program(plan["taps"], images.dtype))
+    return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
 
 
 def _taps_of_axis(bk, out_size, extent, box_start, box_len, place_start, place_len, method,

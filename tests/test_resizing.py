@@ -242,7 +242,7 @@ def test_auto_picks_taps_for_static_sizes_and_tf_kernels_otherwise(photos, metho
     np.testing.assert_allclose(dynamic_taps(photo[None]).numpy()[0], static, atol=5e-4, rtol=0)
 
 
-def test_taps_fall_back_to_matmul_beyond_the_largest_bucket():
+def test_taps_fall_back_beyond_the_largest_bucket():
     from keras_resize_layers import taps
 
     image = np.random.default_rng(1).integers(0, 256, (1, 2100, 30, 1)).astype("uint8")
