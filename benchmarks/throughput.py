@@ -140,7 +140,7 @@ class Device:
             return tensor
 
     def description(self):
-        """The device's name, e.g. 'NVIDIA H200', or the CPU's core count."""
+        """The device's name, e.g. 'NVIDIA H200', or the CPU's processor name."""
         if not self.use_gpu:
             return platform.processor() or "CPU"
         if self.backend == "jax":
@@ -194,8 +194,7 @@ class Device:
                 step = tf.function(lambda a: a * 1.0001)
             else:
                 step = lambda a: a * 1.0001  # noqa: E731
-            self.sync(step(x))
-            times = _timeit(lambda: self.sync(step(x)), 10)
+            times = _timeit(lambda: self.sync(step(x)), 10)  # after one warm-up call
         return 2 * x.shape[0] * 4 / float(np.median(times))
 
     def to_numpy(self, output):

@@ -74,7 +74,7 @@ def test_ragged_batch_in_model_and_tf_data(photos):
     layer = Resize(40, 40, method="bicubic", policy="crop")
     out = layer(ragged).numpy()
     for i, image in enumerate(images):
-        # Ragged: TF kernels per image; a single fixed-size image: XLA taps.
+        # Ragged: taps planned per image in the graph; one fixed-size image: the static plan.
         np.testing.assert_allclose(out[i], layer(image).numpy(), atol=5e-4, rtol=0)
     ds = tf.data.Dataset.from_generator(
         lambda: iter(images), output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
