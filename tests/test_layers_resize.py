@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -122,6 +123,15 @@ for method in ("bilinear", "area", "lanczos3"):
     dense = jax.jit(lambda a: krl.resize(a, (40, 56), method=method,
                                          implementation="matmul"))(x)
     out["taps_vs_matmul_" + method] = float(np.abs(np.asarray(taps) - np.asarray(dense)).max())
+for name, call in (
+        ("taps_error", lambda: krl.resized_crop(x, [[0, 0, 50, 60]] * 2, (8, 8),
+                                                implementation="taps")),
+        ("sizes_error", lambda: krl.resize(x, (8, 8), image_sizes=[[0, 5], [3, 3]]))):
+    try:
+        call()
+        out[name] = "no error"
+    except ValueError as error:
+        out[name] = str(error)
 crop = L.RandomResizedCrop(24, 24, seed=1)
 out["random_crop_shape"] = list(crop(x, training=True).shape)
 out["tensorflow_imported"] = "tensorflow" in sys.modules
@@ -141,6 +151,10 @@ def test_jax_backend_parity_without_tensorflow(tmp_path, photos):
     assert out["random_crop_shape"] == [2, 24, 24, 3]
     for method in ("bilinear", "area", "lanczos3"):
         assert out["taps_vs_matmul_" + method] < 5e-4
+    assert re.search('implementation="taps" on the jax backend needs a dense batch',
+                     out["taps_error"])
+    assert re.search(r"within the padded batch.*Received: image_sizes=\[\[0, 5\], \[3, 3\]\]",
+                     out["sizes_error"])
     for policy in ("stretch", "crop", "pad"):
         ref = Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
                      fill_value=5.0)(x).numpy()
