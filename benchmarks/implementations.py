@@ -38,6 +38,9 @@ def rows(target):
         ('resize(implementation="auto") in a tf.function', tf.function(lib("auto"))),
         ('same, input size unknown while tracing', tf.function(lib("auto"), input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8)])),
+        ("same, as a padded batch with image_sizes (per-image taps)", tf.function(
+            lambda x: krl.resize(x, target, image_sizes=tf.fill([tf.shape(x)[0], 2],
+                                                                tf.shape(x)[1])))),
         ('resize(implementation="tf") (TF resize kernels)', tf.function(lib("tf"))),
         ('resize(implementation="matmul")', tf.function(lib("matmul"))),
         ('resize(implementation="matmul") under jit_compile=True',
