@@ -1,16 +1,34 @@
-"""Decoding encoded images to uint8 RGB, with DCT-domain downscaling for JPEG.
+"""Decoding encoded images to uint8 RGB, safely, with DCT-domain downscaling for JPEG.
 
-TensorFlow only. JPEG, PNG (8 and 16 bit), GIF (first frame), BMP and WebP.
-Grayscale becomes RGB; an alpha channel is composited over `fill_value`.
-When a target size is given, a JPEG is decoded at 1/2, 1/4 or 1/8 scale in the
-DCT domain (libjpeg's `scale_denom`) as long as the decoded image stays at
-least as large as the target in both dimensions.
+TensorFlow only, graph ops only (no `tf.py_function`), so every function here
+runs in `tf.data` (tf.data service workers included) and in an exported
+SavedModel.
+
+- Formats: JPEG (baseline, progressive, grayscale, CMYK), PNG (1-16 bit, gray,
+  gray+alpha, palette with transparency, RGB, RGBA), GIF (first frame), BMP
+  (1/4/8-bit palette, 24-bit, 32-bit with or without an alpha mask, 16-bit
+  bit fields; read by this module, not by TF's BMP decoder, which misreads
+  them) and WebP (lossy, lossless, alpha; the first frame of an animation,
+  rebuilt as a still image because TF's WebP decoder corrupts the heap on
+  animations). Bytes after an image's end marker are ignored.
+- Grayscale becomes RGB; an alpha channel is composited over `fill_value`.
+  EXIF orientation is not applied (as in `tf.io.decode_image`, Pillow's
+  `Image.open` and Keras's `load_img`).
+- `inspect` reads the header only and never raises: `(ok, reason, height,
+  width)`; `decode_image` refuses what `inspect` refuses (naming the
+  element) before any decoder runs, so declared sizes above `max_pixels`
+  (decompression bombs) never allocate.
 """
 
 import tensorflow as tf
 
 FORMATS = ("jpeg", "png", "gif", "bmp", "webp")
 _JPEG, _PNG, _GIF, _BMP, _WEBP, _UNKNOWN = range(6)  # sniff_format codes
+# Pillow's DecompressionBombError threshold (2 x Image.MAX_IMAGE_PIXELS).
+MAX_PIXELS = 178_956_970
+RATIOS = (1, 2, 4, 8)
+_PAD = b"\0" * 64  # read past the end of short inputs without a range error
+_BYTES = [bytes([i]) for i in range(256)]
 
 
 def sniff_format(contents):
@@ -30,49 +48,184 @@ def sniff_format(contents):
     return code
 
 
-RATIOS = (1, 2, 4, 8)
+class _Reader:
+    """Little- and big-endian integers at byte offsets of a string, as int64;
+    offsets past the end read zeros instead of raising."""
+
+    def __init__(self, contents):
+        self.length = tf.cast(tf.strings.length(contents), tf.int64)
+        self.padded = tf.strings.join([contents, _PAD])
+
+    def bytes(self, offset, n):
+        offset = tf.clip_by_value(tf.cast(offset, tf.int64), 0, self.length)
+        raw = tf.io.decode_raw(tf.strings.substr(self.padded, offset, n), tf.uint8)
+        return tf.cast(raw, tf.int64)
+
+    def uint(self, offset, n, big_endian=False):
+        b = self.bytes(offset, n)
+        weights = [256 ** (n - 1 - i) if big_endian else 256 ** i for i in range(n)]
+        return tf.reduce_sum(b * tf.constant(weights, tf.int64))
+
+    def int32(self, offset):
+        value = self.uint(offset, 4)
+        return tf.where(value >= 2 ** 31, value - 2 ** 32, value)
+
+    def text(self, offset, n):
+        offset = tf.clip_by_value(tf.cast(offset, tf.int64), 0, self.length)
+        return tf.strings.substr(self.padded, offset, n)
 
 
-def _le_uint32(contents, offset):
-    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(contents, offset, 4), tf.uint8), tf.int64)
-    return raw[0] + raw[1] * 256 + raw[2] * 65536 + raw[3] * 16777216
+def _le_bytes(value, n):
+    """`n` little-endian bytes of an int64 scalar, as a string."""
+    digits = [tf.math.floormod(tf.math.floordiv(value, 256 ** i), 256) for i in range(n)]
+    return tf.strings.reduce_join(tf.gather(tf.constant(_BYTES), tf.stack(digits)))
 
 
-def check_bytes(contents):
-    """`(ok, reason)` for encoded bytes, without decoding and without raising.
+def _jpeg_header(r):
+    """(height, width, found) of a JPEG's frame header (SOFn), walking its
+    marker segments by their lengths (EXIF thumbnails are skipped whole)."""
+    sof = tf.constant([0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
+                       0xCE, 0xCF], tf.int64)
 
-    ok is False for empty bytes, an unknown format, or a truncated file:
-    JPEG must end with its EOI marker, PNG with the IEND chunk, GIF with its
-    trailer byte; BMP and WebP must be as long as their header says. Corrupt
-    data inside a complete file is left to the decoder.
+    def cond(pos, h, w, done):
+        return tf.logical_and(tf.logical_not(done), pos + 4 <= r.length)
+
+    def body(pos, h, w, done):
+        b = r.bytes(pos, 2)
+        marker = b[1]
+        broken = tf.not_equal(b[0], 0xFF)
+        fill = tf.equal(marker, 0xFF)
+        standalone = tf.logical_or(tf.equal(marker, 0x01),
+                                   tf.logical_and(marker >= 0xD0, marker <= 0xD8))
+        seg = r.uint(pos + 2, 2, big_endian=True)
+        is_sof = tf.reduce_any(tf.equal(marker, sof))
+        h = tf.where(is_sof, r.uint(pos + 5, 2, True), h)
+        w = tf.where(is_sof, r.uint(pos + 7, 2, True), w)
+        step = tf.where(fill, 1, tf.where(standalone, 2, 2 + tf.maximum(seg, 2)))
+        stop = broken | is_sof | tf.equal(marker, 0xDA) | tf.equal(marker, 0xD9)
+        return pos + step, h, w, stop
+
+    zero = tf.constant(0, tf.int64)
+    _, h, w, _ = tf.while_loop(cond, body, (tf.constant(2, tf.int64), zero, zero,
+                                            tf.constant(False)), maximum_iterations=100000)
+    return h, w, tf.logical_and(h > 0, w > 0)
+
+
+def _webp_header(r):
+    """(height, width, animated) of a WebP from its first chunk."""
+    chunk = r.text(12, 4)
+    vp8 = r.uint(26, 2), r.uint(28, 2)
+    lossless = r.uint(21, 4)
+    h = tf.where(tf.equal(chunk, b"VP8 "), vp8[1] % 16384, tf.where(
+        tf.equal(chunk, b"VP8L"), (lossless // 16384) % 16384 + 1,
+        tf.where(tf.equal(chunk, b"VP8X"), r.uint(27, 3) + 1, 0)))
+    w = tf.where(tf.equal(chunk, b"VP8 "), vp8[0] % 16384, tf.where(
+        tf.equal(chunk, b"VP8L"), lossless % 16384 + 1,
+        tf.where(tf.equal(chunk, b"VP8X"), r.uint(24, 3) + 1, 0)))
+    animated = tf.equal(chunk, b"VP8X") & tf.equal(r.uint(20, 1) // 2 % 2, 1)
+    return h, w, animated
+
+
+def _bmp_fields(r):
+    """The BMP header fields the decoder needs (core, info and V4/V5 headers)."""
+    header = r.uint(14, 4)
+    core = tf.equal(header, 12)
+    f = dict(
+        header=header,
+        offset=r.uint(10, 4),
+        width=tf.where(core, r.uint(18, 2), r.int32(18)),
+        height=tf.where(core, r.uint(20, 2), r.int32(22)),
+        bpp=tf.where(core, r.uint(24, 2), r.uint(28, 2)),
+        compression=tf.where(core, tf.constant(0, tf.int64), r.uint(30, 4)),
+        colors=tf.where(core, tf.constant(0, tf.int64), r.uint(46, 4)),
+        core=core,
+    )
+    # Bit fields follow a 40-byte header; larger headers hold them at 54.
+    masks_at = tf.constant(54, tf.int64)
+    f["masks"] = [r.uint(masks_at + 4 * i, 4) for i in range(4)]
+    # An alpha mask exists in V4/V5 headers (>= 56 bytes) or with ALPHABITFIELDS.
+    f["has_alpha_mask"] = (header >= 56) | tf.equal(f["compression"], 6)
+    return f
+
+
+def _bmp_problem(f, length):
+    """'' for a BMP this module decodes, else why not."""
+    bpp, comp = f["bpp"], f["compression"]
+    supported_bpp = tf.reduce_any(tf.equal(bpp, tf.constant([1, 4, 8, 16, 24, 32], tf.int64)))
+    fields = tf.equal(comp, 3) | tf.equal(comp, 6)
+    ok_comp = tf.equal(comp, 0) | (fields & (tf.equal(bpp, 16) | tf.equal(bpp, 32)))
+    stride = (tf.abs(f["width"]) * bpp + 31) // 32 * 4
+    needed = f["offset"] + stride * tf.abs(f["height"])
+    return tf.where(
+        tf.logical_not(tf.reduce_any(tf.equal(f["header"], tf.constant(
+            [12, 40, 52, 56, 64, 108, 124], tf.int64)))),
+        "unsupported BMP header", tf.where(
+            tf.logical_not(supported_bpp),
+            tf.strings.join(["unsupported BMP bit depth (", tf.strings.as_string(bpp),
+                             " bits per pixel)"]),
+            tf.where(tf.equal(comp, 1) | tf.equal(comp, 2),
+                     "RLE-compressed BMP is not supported",
+                     tf.where(tf.logical_not(ok_comp), "unsupported BMP compression",
+                              tf.where(needed > length, "truncated BMP pixel data", "")))))
+
+
+def inspect(contents, max_pixels=MAX_PIXELS):
+    """Reads an encoded image's header; never raises, decodes nothing.
+
+    Args:
+        contents: scalar `tf.string`.
+        max_pixels: largest `height * width` accepted (`None`: no limit).
+
+    Returns:
+        `(ok, reason, height, width)`: bool, string (empty when ok), and the
+        declared int64 size (0 when unknown). ok is False for empty bytes, an
+        unknown format, a header too short or inconsistent to give a size, a
+        size above `max_pixels`, and BMP variants this module cannot read
+        (RLE compression, unusual bit depths). Corrupt data past the header
+        is the decoder's to find.
     """
     contents = tf.convert_to_tensor(contents, tf.string)
-    length = tf.strings.length(contents)
-    padded = tf.strings.join([contents, b"\0" * 12])
+    r = _Reader(contents)
     code = sniff_format(contents)
+    zero = tf.constant(0, tf.int64)
 
-    def tail(n):
-        return tf.strings.substr(padded, tf.maximum(length - n, 0), n)
+    def bmp():
+        f = _bmp_fields(r)
+        return tf.abs(f["height"]), tf.abs(f["width"]), _bmp_problem(f, r.length)
 
-    def header_length(offset, extra):
-        return tf.cond(length >= offset + 4,
-                       lambda: tf.equal(_le_uint32(padded, offset) + extra,
-                                        tf.cast(length, tf.int64)),
-                       lambda: tf.constant(False))
+    def webp():
+        h, w, _ = _webp_header(r)
+        return h, w, tf.where(r.uint(4, 4) + 8 > r.length, "truncated WebP data", "")
 
-    complete = tf.switch_case(code, [
-        lambda: tf.equal(tail(2), b"\xff\xd9"),
-        lambda: tf.equal(tail(12), b"\x00\x00\x00\x00IEND\xaeB`\x82"),
-        lambda: tf.equal(tail(1), b"\x3b"),
-        lambda: header_length(2, 0),
-        lambda: header_length(4, 8),
-        lambda: tf.constant(False),
-    ])
-    names = tf.constant([f"truncated {f.upper()} data" for f in FORMATS] + [""])
-    reason = tf.where(length == 0, "empty (0 bytes)", tf.where(
-        code == _UNKNOWN, "not an image (unknown format; supported: JPEG, PNG, GIF, BMP, "
-        "WebP)", tf.where(complete, "", tf.gather(names, code))))
-    return tf.logical_and(length > 0, complete), reason
+    def png():
+        ihdr = tf.equal(r.text(12, 4), b"IHDR")
+        return (tf.where(ihdr, r.uint(20, 4, True), 0), tf.where(ihdr, r.uint(16, 4, True), 0),
+                tf.constant(""))
+
+    def gif():
+        return r.uint(8, 2), r.uint(6, 2), tf.constant("")
+
+    def jpeg():
+        h, w, _ = _jpeg_header(r)
+        return h, w, tf.constant("")
+
+    h, w, problem = tf.switch_case(code, [
+        jpeg, png, gif, bmp, webp, lambda: (zero, zero, tf.constant(""))])
+    name = tf.gather(tf.constant([f.upper() if f != "webp" else "WebP" for f in FORMATS]
+                                 + [""]), code)
+    limit = tf.constant(-1 if max_pixels is None else int(max_pixels), tf.int64)
+    size = tf.strings.join([tf.strings.as_string(h), "x", tf.strings.as_string(w)])
+    reason = tf.where(
+        r.length == 0, "empty (0 bytes)", tf.where(
+            code == _UNKNOWN, "not an image (unknown format; supported: JPEG, PNG, GIF, BMP, "
+            "WebP)", tf.where(
+                tf.strings.length(problem) > 0, problem, tf.where(
+                    (h <= 0) | (w <= 0),
+                    tf.strings.join(["truncated or corrupt ", name, " header (no image size)"]),
+                    tf.where((limit >= 0) & (h * w > limit), tf.strings.join([
+                        name, " of ", size, " pixels exceeds max_pixels=",
+                        tf.strings.as_string(limit), " (decompression bomb guard)"]), "")))))
+    return tf.equal(tf.strings.length(reason), 0), reason, h, w
 
 
 def jpeg_ratio_index(contents, size):
@@ -95,27 +248,142 @@ def _to_rgb(image, fill_value):
         image = tf.cast(tf.round(tf.cast(image, tf.float32) * (255.0 / 65535.0)), tf.uint8)
     static = image.shape[-1]
 
-    def composite():
-        rgb = tf.cast(image[..., :3], tf.float32)
-        alpha = tf.cast(image[..., 3:4], tf.float32) / 255.0
-        rgb = rgb * alpha + float(fill_value) * (1.0 - alpha)
-        return tf.cast(tf.clip_by_value(tf.round(rgb), 0, 255), tf.uint8)
+    def composite(color, alpha):
+        alpha = tf.cast(alpha, tf.float32) / 255.0
+        out = tf.cast(color, tf.float32) * alpha + float(fill_value) * (1.0 - alpha)
+        return tf.cast(tf.clip_by_value(tf.round(out), 0, 255), tf.uint8)
 
-    def gray_alpha():
-        gray = tf.cast(image[..., :1], tf.float32)
-        alpha = tf.cast(image[..., 1:2], tf.float32) / 255.0
-        value = gray * alpha + float(fill_value) * (1.0 - alpha)
-        return tf.tile(tf.cast(tf.clip_by_value(tf.round(value), 0, 255), tf.uint8),
-                       [1, 1, 3])
-
-    branches = [lambda: tf.tile(image[..., :1], [1, 1, 3]), gray_alpha,
-                lambda: image[..., :3], composite]
+    branches = [lambda: tf.tile(image[..., :1], [1, 1, 3]),
+                lambda: tf.tile(composite(image[..., :1], image[..., 1:2]), [1, 1, 3]),
+                lambda: image[..., :3],
+                lambda: composite(image[..., :3], image[..., 3:4])]
     if static is not None:
         return branches[static - 1]()
     return tf.switch_case(tf.shape(image)[-1] - 1, branches)
 
 
-def decode_image(contents, size=None, fill_value=0.0, name=None):
+def _decode_bmp(contents, fill_value):
+    """BMP -> uint8 (H, W, 3), as Pillow reads it: palette colours for 1/4/8
+    bits, the 4th byte of 32-bit BI_RGB ignored (reserved), alpha only with a
+    declared alpha mask, bit fields scaled to 0..255."""
+    r = _Reader(contents)
+    f = _bmp_fields(r)
+    width, height, bpp = tf.abs(f["width"]), tf.abs(f["height"]), f["bpp"]
+    stride = (width * bpp + 31) // 32 * 4
+    rows = tf.reshape(r.bytes(f["offset"], stride * height), [height, stride])
+    rows = tf.cond(f["height"] > 0, lambda: tf.reverse(rows, [0]), lambda: rows)
+
+    def palette_image(bits):
+        per_byte = 8 // bits
+        shifts = tf.constant([8 - bits * (i + 1) for i in range(per_byte)], tf.int64)
+        index = tf.reshape(tf.bitwise.right_shift(rows[:, :, None], shifts) % (2 ** bits),
+                           [height, -1])[:, :width]
+        entry = tf.where(f["core"], tf.constant(3, tf.int64), 4)
+        count = tf.where(f["colors"] > 0, f["colors"], 2 ** bits)
+        start = 14 + f["header"] + tf.where(tf.equal(f["compression"], 3) & tf.equal(
+            f["header"], 40), tf.constant(12, tf.int64), 0)
+        table = tf.reshape(r.bytes(start, entry * count), [count, entry])[:, 2::-1]
+        return tf.cast(tf.gather(table, tf.minimum(index, count - 1)), tf.uint8)
+
+    def packed_pixels(nbytes):
+        px = tf.reshape(rows[:, :width * nbytes], [height, width, nbytes])
+        return tf.reduce_sum(px * tf.constant([256 ** i for i in range(nbytes)], tf.int64), -1)
+
+    def from_masks(px, nbits):
+        default = ([0x7C00, 0x3E0, 0x1F, 0] if nbits == 16 else
+                   [0xFF0000, 0xFF00, 0xFF, 0])
+        fields = tf.equal(f["compression"], 3) | tf.equal(f["compression"], 6)
+        masks = [tf.where(fields, m, d) for m, d in zip(f["masks"], default)]
+        masks[3] = tf.where(f["has_alpha_mask"] & fields, f["masks"][3], 0)
+        channels = []
+        for mask in masks[:3]:
+            channels.append(_mask_channel(px, mask))
+        rgb = tf.cast(tf.stack(channels, -1), tf.uint8)
+        alpha = _mask_channel(px, masks[3])
+        return tf.cond(masks[3] > 0,
+                       lambda: _to_rgb(tf.concat([rgb, tf.cast(alpha, tf.uint8)[..., None]],
+                                                 -1), fill_value),
+                       lambda: rgb)
+
+    def rgb24():
+        px = tf.reshape(rows[:, :width * 3], [height, width, 3])
+        return tf.cast(px[..., ::-1], tf.uint8)
+
+    branches = {1: lambda: palette_image(1), 4: lambda: palette_image(4),
+                8: lambda: palette_image(8), 16: lambda: from_masks(packed_pixels(2), 16),
+                24: rgb24, 32: lambda: from_masks(packed_pixels(4), 32)}
+    index = tf.argmax(tf.cast(tf.equal(bpp, tf.constant(list(branches), tf.int64)), tf.int32))
+    image = tf.switch_case(tf.cast(index, tf.int32), list(branches.values()))
+    return tf.reshape(image, tf.stack([height, width, 3]))
+
+
+def _mask_channel(px, mask):
+    """`(px & mask)` shifted down and scaled to 0..255 as Pillow does
+    (`value * 255 // mask_max`, exact for 8-bit fields); 0 for mask 0."""
+    mask = tf.cast(mask, tf.int64)
+    low = tf.maximum(tf.bitwise.bitwise_and(mask, -mask), 1)  # lowest set bit
+    top = tf.maximum(mask // low, 1)
+    value = tf.bitwise.bitwise_and(px, mask) // low
+    return tf.where(mask > 0, value * 255 // top, 0)
+
+
+def _webp_first_frame(contents):
+    """A still WebP holding the first frame of an animated one, and the frame's
+    (y, x, height, width) on the canvas."""
+    r = _Reader(contents)
+
+    def cond(pos, found):
+        return tf.logical_and(found < 0, pos + 8 <= r.length)
+
+    def body(pos, found):
+        size = r.uint(pos + 4, 4)
+        hit = tf.equal(r.text(pos, 4), b"ANMF")
+        return pos + 8 + size + size % 2, tf.where(hit, pos, found)
+
+    _, at = tf.while_loop(cond, body, (tf.constant(12, tf.int64), tf.constant(-1, tf.int64)),
+                          maximum_iterations=100000)
+    checks = [tf.debugging.Assert(at >= 0, ["animated WebP without an ANMF frame chunk"])]
+    with tf.control_dependencies(checks):
+        at = tf.identity(at)
+    size = r.uint(at + 4, 4)
+    x, y = r.uint(at + 8, 3) * 2, r.uint(at + 11, 3) * 2
+    w, h = r.uint(at + 14, 3) + 1, r.uint(at + 17, 3) + 1
+    frame = r.text(at + 24, size - 16)
+    # ALPH (lossy + alpha) and VP8L (lossless) frames may carry alpha.
+    alpha = tf.equal(tf.strings.substr(frame, 0, 4), b"ALPH") | tf.equal(
+        tf.strings.substr(frame, 0, 4), b"VP8L")
+    vp8x = tf.strings.join([
+        b"VP8X", _le_bytes(tf.constant(10, tf.int64), 4),
+        tf.where(alpha, b"\x10", b"\x00"), b"\0\0\0", _le_bytes(w - 1, 3), _le_bytes(h - 1, 3)])
+    body_bytes = tf.strings.join([b"WEBP", vp8x, frame])
+    still = tf.strings.join([b"RIFF", _le_bytes(tf.cast(tf.strings.length(body_bytes),
+                                                        tf.int64), 4), body_bytes])
+    return still, (y, x, h, w), (r.uint(27, 3) + 1, r.uint(24, 3) + 1)
+
+
+def _decode_webp(contents, fill_value):
+    r = _Reader(contents)
+    _, _, animated = _webp_header(r)
+
+    def still():
+        return _to_rgb(tf.io.decode_webp(contents)[0], fill_value)
+
+    def first_frame():
+        data, (y, x, h, w), (canvas_h, canvas_w) = _webp_first_frame(contents)
+        image = tf.io.decode_webp(data)[0]
+        opaque = tf.fill(tf.concat([tf.shape(image)[:2], [1]], 0), tf.constant(255, tf.uint8))
+        image = tf.concat([image[..., :3], tf.cond(tf.shape(image)[-1] > 3,
+                                                   lambda: image[..., 3:4], lambda: opaque)], -1)
+        # Frames smaller than the canvas sit on a transparent background.
+        pads = tf.cast(tf.stack([[y, canvas_h - y - h], [x, canvas_w - x - w], [0, 0]]),
+                       tf.int32)
+        return _to_rgb(tf.ensure_shape(tf.pad(image, tf.maximum(pads, 0)), [None, None, 4]),
+                       fill_value)
+
+    return tf.cond(animated, first_frame, still)
+
+
+def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_PIXELS):
     """Decodes one encoded image to uint8 `(H, W, 3)`.
 
     Args:
@@ -124,51 +392,72 @@ def decode_image(contents, size=None, fill_value=0.0, name=None):
             downscaling that keeps the result at least this large.
         fill_value: background for transparent pixels.
         name: optional text (e.g. a file path) to name the element in errors.
+        max_pixels: largest declared `height * width` decoded (default
+            `MAX_PIXELS`, Pillow's decompression-bomb limit); `None`: no limit.
 
     Raises:
-        InvalidArgumentError: empty bytes, unknown format, or bytes the
-            decoder rejects (truncated or corrupt), naming the element.
+        InvalidArgumentError: what `inspect` refuses (empty, unknown format,
+            broken header, too many pixels), naming the element; bytes the
+            decoder rejects (truncated or corrupt data) raise the decoder's
+            own error. `data.decode_images` and serving catch both per element.
     """
     contents = tf.convert_to_tensor(contents, tf.string)
     label = tf.constant("") if name is None else tf.convert_to_tensor(name)
     if label.dtype != tf.string:
         label = tf.strings.as_string(label)
+    limit = None if max_pixels is None else int(max_pixels)
 
     def jpeg():
-        if size is None:
-            return tf.io.decode_jpeg(contents, channels=3)
-        return tf.switch_case(jpeg_ratio_index(contents, size), [
-            lambda r=r: tf.io.decode_jpeg(contents, channels=3, ratio=r) for r in RATIOS])
+        if limit is not None:
+            shape = tf.cast(tf.image.extract_jpeg_shape(contents), tf.int64)
+            check = tf.debugging.Assert(shape[0] * shape[1] <= limit, [
+                "Cannot decode image", label, ": JPEG of", shape[0], "x", shape[1],
+                f"pixels exceeds max_pixels={limit} (decompression bomb guard)."])
+            deps = [check]
+        else:
+            deps = []
+        with tf.control_dependencies(deps):
+            if size is None:
+                return tf.io.decode_jpeg(contents, channels=3)
+            return tf.switch_case(jpeg_ratio_index(contents, size), [
+                lambda r=r: tf.io.decode_jpeg(contents, channels=3, ratio=r) for r in RATIOS])
 
     def not_jpeg():
-        code = sniff_format(contents)
-        length = tf.strings.length(contents)
-        checks = [
-            tf.debugging.Assert(length > 0,
-                                ["Cannot decode image", label, ": empty (0 bytes)."]),
-            tf.debugging.Assert(
-                tf.logical_or(length == 0, code != _UNKNOWN),
-                ["Cannot decode image", label, ": not an image (unknown format; "
-                 "supported: JPEG, PNG, GIF, BMP, WebP)."]),
-        ]
-        with tf.control_dependencies(checks):
+        ok, reason, _, _ = inspect(contents, limit)
+        with tf.control_dependencies([tf.debugging.Assert(
+                ok, ["Cannot decode image", label, ":", reason])]):
             data = tf.identity(contents)
+        code = sniff_format(data)
 
         def png():
-            # 8- and 16-bit PNGs; decode_png scales 8-bit data to uint16 by 257 exactly.
-            return _to_rgb(tf.io.decode_png(data, channels=0, dtype=tf.uint16), fill_value)
+            depth16 = tf.equal(tf.strings.substr(tf.strings.join([data, _PAD]), 24, 1), b"\x10")
+            return tf.cond(
+                depth16,
+                lambda: _to_rgb(tf.io.decode_png(data, channels=0, dtype=tf.uint16), fill_value),
+                lambda: _to_rgb(tf.io.decode_png(data, channels=0), fill_value))
 
-        def other():
-            # GIF (first frame), BMP, WebP; native channel count.
-            return _to_rgb(tf.io.decode_image(data, channels=0, expand_animations=False),
-                           fill_value)
+        def gif():
+            return tf.io.decode_gif(data)[0]
 
-        return tf.cond(tf.equal(code, _PNG), png, other)
+        return tf.switch_case(code - _PNG, [
+            png, gif, lambda: _decode_bmp(data, fill_value),
+            lambda: _decode_webp(data, fill_value)])
 
     # The hot path (JPEG) is tested with one 3-byte comparison; the format
     # sniffing and its assertions run only for the other formats. Functional
     # control flow and assertions cost per element in tf.data (BUILD_NOTES).
-    is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), b"\xff\xd8\xff")
+    is_jpeg = tf.equal(tf.strings.substr(tf.strings.join([contents, b"\0\0\0"]), 0, 3),
+                       b"\xff\xd8\xff")
     image = tf.cond(is_jpeg, jpeg, not_jpeg)
     image.set_shape([None, None, 3])
     return image
+
+
+def reason_of_failure(contents, max_pixels=MAX_PIXELS):
+    """Why an element failed: `inspect`'s reason, or for a header that looked
+    fine, that the format's decoder rejected the data."""
+    ok, reason, _, _ = inspect(contents, max_pixels)
+    name = tf.gather(tf.constant([f.upper() if f != "webp" else "WebP" for f in FORMATS]
+                                 + ["image"]), sniff_format(contents))
+    return tf.where(ok, tf.strings.join([
+        "the ", name, " decoder rejected the data (truncated or corrupt)"]), reason)
