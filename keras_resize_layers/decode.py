@@ -101,7 +101,8 @@ def _jpeg_header(r):
         is_sof = tf.reduce_any(tf.equal(marker, sof))
         h = tf.where(is_sof, r.uint(pos + 5, 2, True), h)
         w = tf.where(is_sof, r.uint(pos + 7, 2, True), w)
-        step = tf.where(fill, 1, tf.where(standalone, 2, 2 + tf.maximum(seg, 2)))
+        one, two = tf.constant(1, tf.int64), tf.constant(2, tf.int64)
+        step = tf.where(fill, one, tf.where(standalone, two, 2 + tf.maximum(seg, 2)))
         stop = broken | is_sof | tf.equal(marker, 0xDA) | tf.equal(marker, 0xD9)
         return pos + step, h, w, stop
 

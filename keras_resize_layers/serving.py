@@ -13,12 +13,6 @@ import tensorflow as tf
 from keras_resize_layers import decode
 
 INPUTS = ("bytes", "pixels", "both")
-# A 1x1 PNG that stands in for elements that fail validation, so that one bad
-# element never stops the batch.
-_PLACEHOLDER_PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
-    b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc```\x00\x00\x00\x04\x00\x01\xf6\x178U\x00"
-    b"\x00\x00\x00IEND\xaeB`\x82")
 
 
 def _find_resize_target(layers):
@@ -34,8 +28,35 @@ def _find_resize_target(layers):
     return None
 
 
+def _split_at_input(model, target):
+    """`model` as `(target, rest)` when `target` is applied to the model's only
+    input and nothing else reads that input; None otherwise."""
+    if isinstance(model, keras.Sequential):
+        if model.layers and model.layers[0] is target:
+            return keras.Sequential(model.layers[1:]) if len(model.layers) > 1 else (
+                lambda x, training=False: x)
+        return None
+    try:
+        if len(model.inputs) != 1 or target.input is not model.inputs[0]:
+            return None
+        readers = [layer for layer in model.layers if layer is not target and any(
+            node.input_tensors and any(t is model.inputs[0] for t in node.input_tensors)
+            for node in getattr(layer, "_inbound_nodes", []))]
+        if readers:
+            return None
+        return keras.Model(target.output, model.outputs)
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+
+def _classes(model):
+    shape = getattr(model, "output_shape", None)
+    return shape[-1] if isinstance(shape, (tuple, list)) and shape and isinstance(
+        shape[-1], int) else None
+
+
 def export(model, path, preprocessing=None, input="both", class_names=None,
-           fill_value=0.0):
+           fill_value=0.0, max_pixels=decode.MAX_PIXELS, dct_downscale=True):
     """Writes a SavedModel with a `bytes` and/or a `pixels` signature.
 
     Args:
@@ -47,14 +68,28 @@ def export(model, path, preprocessing=None, input="both", class_names=None,
         preprocessing: optional layer (or list of layers) applied before
             `model`, in inference mode.
         input: `"bytes"`, `"pixels"` or `"both"` (default).
-        class_names: optional list of class names: adds `label` and `score`.
+        class_names: optional list of class names, one per model output:
+            adds `label` and `score`. A list of another length is a ValueError.
         fill_value: background for transparent pixels when decoding.
+        max_pixels: largest declared `height * width` decoded (read from the
+            header before decoding); larger images get `ok=False`. Defaults to
+            `decode.MAX_PIXELS` (Pillow's decompression-bomb limit, ~179 M).
+        dct_downscale: decode JPEGs at 1/2, 1/4 or 1/8 scale in the DCT
+            domain while they still cover the `Resize` layer's output, exactly
+            as `data.decode_and_resize_fn(..., dct_downscale=True)` does in
+            training (the default there too). Set it as the training pipeline
+            had it, so serving decodes as training decoded.
 
     Signatures:
         `bytes(contents: string[N])`: JPEG/PNG/GIF/BMP/WebP of any size ->
-        `probabilities` (float32 `[N, classes]`), `ok` (bool `[N]`; False
-        for an empty, unknown or truncated element, whose probabilities are
-        zero), and with `class_names` `label` (string) and `score`.
+        `probabilities` (float32 `[N, classes]`), `ok` (bool `[N]`),
+        `reason` (string `[N]`, empty when ok) and with `class_names` `label`
+        (string) and `score`. An element that cannot be decoded, whatever
+        the reason (empty, unknown format, truncated, corrupt, over
+        `max_pixels`) gets `ok=False`, zero probabilities and its reason;
+        every other element is answered exactly as without it. Elements are
+        decoded and resized one at a time, so memory is bounded by the
+        largest single image plus the batch at the model's input size.
         `pixels(images: uint8[N, H, W, 3])`: the same outputs.
 
     Example:
@@ -63,51 +98,92 @@ def export(model, path, preprocessing=None, input="both", class_names=None,
     >>> served = tf.saved_model.load("/tmp/classifier")
     >>> served.signatures["bytes"](contents=tf.constant([jpeg]))["label"]
     """
+    from keras_resize_layers.layers import Resize
+
     if input not in INPUTS:
         raise ValueError(f"Unknown `input`: {input!r}. Expected one of {', '.join(INPUTS)}.")
     if preprocessing is None:
-        steps = []
-        if _find_resize_target(model.layers) is None:
+        target = _find_resize_target(model.layers)
+        if target is None:
             raise ValueError(
                 "The model contains no keras_resize_layers layer; pass `preprocessing` "
                 "(e.g. layers.Resize(224, 224)) so serving resizes like training.")
+        head = [target]
+        body = _split_at_input(model, target)
     else:
-        steps = list(preprocessing) if isinstance(preprocessing, (list, tuple)) else [
+        head = list(preprocessing) if isinstance(preprocessing, (list, tuple)) else [
             preprocessing]
-    names = None if class_names is None else tf.constant([str(c) for c in class_names])
+        target = _find_resize_target(head)
+        body = model
+    classes = _classes(model)
+    if class_names is not None:
+        class_names = [str(c) for c in class_names]
+        if classes is not None and len(class_names) != classes:
+            raise ValueError(
+                f"`class_names` has {len(class_names)} names but the model outputs "
+                f"{classes} classes (output shape {model.output_shape}).")
+    names = None if class_names is None else tf.constant(class_names)
+    hint = None
+    if dct_downscale and isinstance(target, Resize):
+        from keras_resize_layers.data import _dct_hint
+
+        hint = _dct_hint((target.height, target.width), target.policy, target.crop_fraction)
+
+    def preprocess(images):
+        for step in head:
+            images = step(images, training=False)
+        return images
 
     def predict(images):
-        x = images
-        for step in steps:
-            x = step(x, training=False)
-        return tf.cast(model(x, training=False), tf.float32)
+        if body is None:  # the resize is not at the model's input: whole model
+            return tf.cast(model(images, training=False), tf.float32)
+        return tf.cast(body(preprocess(images), training=False), tf.float32)
 
-    def outputs(probabilities, ok):
-        mask = tf.reshape(ok, tf.concat([tf.shape(ok), tf.ones_like(
-            tf.shape(probabilities)[1:])], 0))
-        probabilities = tf.where(mask, probabilities, 0.0)
-        out = {"probabilities": probabilities, "ok": ok}
+    def outputs(probabilities, ok, reason):
+        out = {"probabilities": probabilities, "ok": ok, "reason": reason}
         if names is not None:
             top = tf.argmax(probabilities, axis=-1)
             out["label"] = tf.where(ok, tf.gather(names, top), "")
             out["score"] = tf.reduce_max(probabilities, axis=-1)
         return out
 
+    def one(index, contents):
+        image = decode.decode_image(contents, hint, fill_value, max_pixels=max_pixels)[None]
+        if body is None:
+            return index, predict(image)[0]
+        return index, preprocess(image)[0]
+
     def serve_bytes(contents):
-        ok = tf.map_fn(lambda c: decode.check_bytes(c)[0], contents,
-                       fn_output_signature=tf.bool)
-        safe = tf.where(ok, contents, _PLACEHOLDER_PNG)
-        images = tf.map_fn(
-            lambda c: tf.RaggedTensor.from_tensor(decode.decode_image(c, None, fill_value)),
-            safe, fn_output_signature=tf.RaggedTensorSpec([None, None, 3], tf.uint8, 1))
-        return outputs(predict(images), ok)
+        n = tf.shape(contents)[0]
+        # One element at a time; an element whose decoding fails in any op is
+        # dropped by ignore_errors and reported below, the others go on.
+        good = tf.data.Dataset.from_tensor_slices((tf.range(n), contents)).map(
+            one).ignore_errors()
+        spec = good.element_spec[1]
+        sentinel = tf.data.Dataset.from_tensors(
+            (tf.constant(-1), tf.zeros([d or 1 for d in spec.shape], spec.dtype)))
+        index, values = good.concatenate(sentinel).batch(
+            tf.cast(n, tf.int64) + 1).get_single_element()
+        keep = index >= 0
+        index, values = tf.boolean_mask(index, keep), tf.boolean_mask(values, keep)
+        answered = values if body is None else tf.cast(body(values, training=False),
+                                                       tf.float32)
+        ok = tf.scatter_nd(index[:, None], tf.ones_like(index, tf.int32), [n]) > 0
+        probabilities = tf.scatter_nd(index[:, None], answered,
+                                      tf.concat([[n], tf.shape(answered)[1:]], 0))
+        failed = tf.where(tf.logical_not(ok))[:, 0]
+        reasons = tf.map_fn(lambda c: decode.reason_of_failure(c, max_pixels),
+                            tf.gather(contents, failed), fn_output_signature=tf.string)
+        reason = tf.tensor_scatter_nd_update(tf.fill([n], ""), failed[:, None], reasons)
+        return outputs(probabilities, ok, reason)
 
     def serve_pixels(images):
-        return outputs(predict(images), tf.ones([tf.shape(images)[0]], tf.bool))
+        n = tf.shape(images)[0]
+        return outputs(predict(images), tf.ones([n], tf.bool), tf.fill([n], ""))
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    for step in steps:
+    for step in head:
         archive.track(step)
     if input in ("bytes", "both"):
         archive.add_endpoint("bytes", serve_bytes, input_signature=[
