@@ -25,7 +25,7 @@ def stretch(bk, in_h, in_w, size):
     )
 
 
-def center_crop(bk, in_h, in_w, size, crop_fraction=1.0):
+def center_crop(bk, in_h, in_w, size, crop_fraction=1.0, int_dtype="int32"):
     """Largest centred box with the output's aspect ratio, scaled by `crop_fraction`."""
     xnp = bk.numpy
     h, w = size
@@ -34,8 +34,8 @@ def center_crop(bk, in_h, in_w, size, crop_fraction=1.0):
     box_w = xnp.where(wider, _round_div(bk, in_h * w, h), in_w)
     if crop_fraction != 1.0:
         f = float(crop_fraction)
-        box_h = bk.cast(xnp.floor(bk.cast(box_h, "float32") * f + 0.5), "int32")
-        box_w = bk.cast(xnp.floor(bk.cast(box_w, "float32") * f + 0.5), "int32")
+        box_h = bk.cast(xnp.floor(bk.cast(box_h, "float32") * f + 0.5), int_dtype)
+        box_w = bk.cast(xnp.floor(bk.cast(box_w, "float32") * f + 0.5), int_dtype)
     box_h = xnp.clip(box_h, 1, in_h)
     box_w = xnp.clip(box_w, 1, in_w)
     zeros = in_h * 0
@@ -66,10 +66,17 @@ def letterbox(bk, in_h, in_w, size):
 
 
 def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0):
-    in_h = bk.cast(in_h, "int32")
-    in_w = bk.cast(in_w, "int32")
+    """The geometry of `policy`, as int32. Products of input and output sides
+    (up to 2**31 - 1 each) are formed in int64 where the backend has it
+    (TensorFlow, PyTorch); JAX without x64 and the host plan stay in int32,
+    exact while input side x output side < 2**30."""
+    wide = "int64" if bk.name in ("tensorflow", "torch") else "int32"
+    in_h = bk.cast(in_h, wide)
+    in_w = bk.cast(in_w, wide)
     if policy == "stretch":
-        return stretch(bk, in_h, in_w, size)
-    if policy == "crop":
-        return center_crop(bk, in_h, in_w, size, crop_fraction)
-    return letterbox(bk, in_h, in_w, size)
+        geometry = stretch(bk, in_h, in_w, size)
+    elif policy == "crop":
+        geometry = center_crop(bk, in_h, in_w, size, crop_fraction, wide)
+    else:
+        geometry = letterbox(bk, in_h, in_w, size)
+    return {k: bk.cast(v, "int32") for k, v in geometry.items()}

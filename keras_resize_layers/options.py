@@ -25,6 +25,7 @@ IMAGE_DTYPES = (
     "float32",
     "float64",
 )
+MAX_SIDE = 2**31 - 1
 INTEGER_RANGES = {"uint8": (0, 255), "uint16": (0, 65535), "int32": (-(2**31), 2**31 - 1)}
 
 
@@ -41,7 +42,25 @@ def check_size(height, width):
             raise ValueError(
                 f"`{name}` must be a positive integer. Received: {name}={value!r}"
             )
+        if int(value) > MAX_SIDE:
+            raise ValueError(
+                f"`{name}` must be at most {MAX_SIDE} (sizes are int32). "
+                f"Received: {name}={value!r}"
+            )
     return int(height), int(width)
+
+
+def check_size_pair(size):
+    """`size` as `(height, width)` Python ints, with messages naming `size`."""
+    if size is None or isinstance(size, (int, str, bytes)) or not hasattr(size, "__len__") \
+            or len(size) != 2:
+        raise ValueError(
+            f"`size` must be a (height, width) pair of positive integers. Received: size={size!r}"
+        )
+    try:
+        return check_size(size[0], size[1])
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"Invalid `size`={size!r}: {e}") from None
 
 
 def check_method(method):
@@ -91,12 +110,20 @@ def check_dtype(dtype, argument="dtype"):
 
 
 def check_fill_value(fill_value):
+    import math
+
     try:
-        return float(fill_value)
+        value = float(fill_value)
     except (TypeError, ValueError):
         raise TypeError(
             f"`fill_value` must be a number. Received: fill_value={fill_value!r}"
         ) from None
+    if not math.isfinite(value):
+        raise ValueError(
+            f"`fill_value` must be finite (NaN or infinity would spread through the "
+            f"resampling sums). Received: fill_value={fill_value!r}"
+        )
+    return value
 
 
 def check_options(height, width, method, antialias, policy, crop_fraction,

@@ -58,6 +58,13 @@ def cast_output(bk, x, in_dtype, out_dtype):
         if in_dtype in options.INTEGER_RANGES:
             in_lo, in_hi = options.INTEGER_RANGES[in_dtype]
             lo, hi = max(lo, in_lo), min(hi, in_hi)
+        if hi >= 2**24:
+            # float32 cannot hold 2**31 - 1: it rounds to 2**31, which wraps
+            # on the cast. Clip below, then saturate on the integer side.
+            top = float(np.nextafter(np.float32(hi), np.float32(0)))
+            over = x >= float(hi)
+            out = bk.cast(xnp.clip(xnp.round(x), float(lo), top), out_dtype)
+            return xnp.where(over, bk.cast(hi, out_dtype), out)
         x = xnp.clip(xnp.round(x), float(lo), float(hi))
     return bk.cast(x, out_dtype)
 
@@ -115,10 +122,7 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
     >>> resize(image, (224, 224), policy="crop", crop_fraction=0.875).shape
     TensorShape([224, 224, 3])
     """
-    if isinstance(size, int) or len(size) != 2:
-        raise ValueError(
-            f"`size` must be a (height, width) pair. Received: size={size!r}"
-        )
+    size = options.check_size_pair(size)
     opts = options.check_options(size[0], size[1], method, antialias, policy,
                                  crop_fraction, fill_value, dtype)
     opts.update(from_policy=True)
@@ -319,8 +323,7 @@ def resized_crop(images, boxes, size, method="bilinear", antialias=True,
     Returns:
         `(N, height, width, C)` (or `(height, width, C)`) tensor of `dtype`.
     """
-    if isinstance(size, int) or len(size) != 2:
-        raise ValueError(f"`size` must be a (height, width) pair. Received: size={size!r}")
+    size = options.check_size_pair(size)
     opts = options.check_options(size[0], size[1], method, antialias, "stretch", 1.0,
                                  0.0, dtype)
     bk = backend_lib.get(backend)

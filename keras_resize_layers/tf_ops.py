@@ -44,6 +44,8 @@ def ragged_to_dense(images):
             "A ragged batch of images must have rank 4 (N, None, None, C). "
             f"Received: images.shape={images.shape}"
         )
+    if images.ragged_rank >= 3:
+        images = _uniform_channels(images)
     heights = tf.cast(images.row_lengths(), tf.int32)
     if images.ragged_rank >= 2:
         row_widths = tf.cast(images.values.row_lengths(), tf.int32)
@@ -73,6 +75,21 @@ def ragged_to_dense(images):
     with tf.control_dependencies(checks):
         dense = images.to_tensor()
     return dense, heights, widths
+
+
+def _uniform_channels(images):
+    """A ragged batch whose channel axis is ragged too (3- and 4-channel images
+    mixed): the same batch with a uniform channel axis, or an error."""
+    pixels = images.values.values  # ragged (P, None): the channels of each pixel
+    counts = pixels.row_lengths()
+    check = tf.debugging.Assert(
+        tf.reduce_all(tf.equal(counts, counts[:1])),
+        ["Every image in a ragged batch must have the same number of channels; got "
+         "channel counts between", tf.reduce_min(counts), "and", tf.reduce_max(counts),
+         ". Convert them first (e.g. decode with channels=3)."])
+    with tf.control_dependencies([check]):
+        dense = tf.identity(pixels.to_tensor())
+    return images.with_values(images.values.with_values(dense))
 
 
 def assert_nonempty(images):

@@ -98,16 +98,27 @@ def _bad_batch(photos):
     good = encode(photos["chelsea"], "JPEG")
     png = encode(photos["coffee"], "PNG")
     gif = encode(photos["coffee"], "GIF")
-    return [good, b"", png[:300], b"hello", png, good[:-2], gif[:-1], gif]
+    return [good, b"", png[:300], b"hello", png, good[: len(good) // 2], gif[:100], gif]
 
 
-@pytest.mark.parametrize("index, ok, reason", [
-    (0, True, ""), (1, False, "empty"), (2, False, "truncated PNG"),
-    (3, False, "not an image"), (4, True, ""), (5, False, "truncated JPEG"),
-    (6, False, "truncated GIF"), (7, True, "")])
-def test_check_bytes(photos, index, ok, reason):
-    got_ok, got_reason = decode.check_bytes(_bad_batch(photos)[index])
+@pytest.mark.parametrize("index, ok, reason, size", [
+    (0, True, "", (300, 451)), (1, False, "empty", (0, 0)), (2, True, "", (400, 600)),
+    (3, False, "not an image", (0, 0)), (7, True, "", (400, 600))])
+def test_inspect_reads_headers_only(photos, index, ok, reason, size):
+    got_ok, got_reason, h, w = decode.inspect(_bad_batch(photos)[index])
     assert bool(got_ok) == ok and reason in got_reason.numpy().decode()
+    assert (int(h), int(w)) == size
+
+
+def test_max_pixels_refuses_before_decoding(photos):
+    jpeg = encode(photos["chelsea"], "JPEG")
+    png = encode(photos["chelsea"], "PNG")
+    for contents in (jpeg, png):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="exceeds max_pixels=1000"):
+            decode.decode_image(contents, name="a.img", max_pixels=1000)
+        assert decode.decode_image(contents, max_pixels=300 * 451).shape == (300, 451, 3)
+        assert decode.decode_image(contents, max_pixels=None).shape == (300, 451, 3)
+    assert "max_pixels=1000" in decode.reason_of_failure(png, 1000).numpy().decode()
 
 
 def test_decode_images_skip_counts_and_names_bad_elements(photos, caplog):
@@ -120,9 +131,12 @@ def test_decode_images_skip_counts_and_names_bad_elements(photos, caplog):
     assert all(x["image"].shape == (32, 32, 3) for x in out)
     assert images.skipped_count == 5
     assert [name for name, _ in images.skipped] == [f"photos/{i}.img" for i in (1, 2, 3, 5, 6)]
+    assert dict(images.skipped)["photos/5.img"] == (
+        "the JPEG decoder rejected the data (truncated or corrupt)")
     assert "Skipped 5 undecodable image(s)" in caplog.text
-    # A second epoch counts afresh.
+    # A second epoch counts afresh; the dataset for model.fit keeps the same elements.
     assert len(list(images)) == 3 and images.skipped_count == 5
+    assert [int(x["label"]) for x in images.dataset] == [0, 4, 7]
 
 
 def test_decode_images_raise_names_index_and_reason(photos):
@@ -133,7 +147,7 @@ def test_decode_images_raise_names_index_and_reason(photos):
     truncated = tf.data.Dataset.from_tensor_slices(
         {"image": [_bad_batch(photos)[5]], "path": ["shots/cut.jpg"]})
     with pytest.raises(tf.errors.InvalidArgumentError,
-                       match=r"shots/cut.jpg.*truncated JPEG data"):
+                       match=r"shots/cut.jpg.*JPEG decoder rejected"):
         list(data.decode_images(truncated, name_key="path"))
     with pytest.raises(ValueError, match="on_error"):
         data.decode_images(ds, on_error="ignore")

@@ -43,3 +43,21 @@ def test_letterbox_placements(h, w, size, place):
 def test_stretch_uses_whole_image():
     g = _g("stretch", 7, 9, (3, 5))
     assert (g["box_h"], g["box_w"], g["place_h"], g["place_w"]) == (7, 9, 3, 5)
+
+
+def test_no_int32_overflow_for_huge_sides():
+    import tensorflow as tf
+
+    from keras_resize_layers import backend
+
+    bk = backend.get("tensorflow")
+    g = geometry.for_policy(bk, "crop", tf.constant([1]), tf.constant([150000]), (16384, 16384))
+    # A 1x150000 strip cropped to a square: the 1x1 box at the centre.
+    assert {k: int(v[0]) for k, v in g.items() if k.startswith("box")} == dict(
+        box_y=0, box_x=74999, box_h=1, box_w=1)
+    big = 2**31 - 1
+    g = geometry.for_policy(bk, "pad", tf.constant([big]), tf.constant([3]), (big, 7))
+    assert [int(g[k][0]) for k in ("place_y", "place_x", "place_h", "place_w")] == [
+        0, 2, big, 3]
+    g = geometry.for_policy(bk, "crop", tf.constant([big]), tf.constant([big]), (big, big // 2))
+    assert [int(g[k][0]) for k in ("box_h", "box_w")] == [big, big // 2]

@@ -6,6 +6,7 @@ import tensorflow as tf
 from PIL import Image
 
 import keras_resize_layers as krl
+from keras_resize_layers import resize
 from keras_resize_layers import data
 from keras_resize_layers import options
 from conftest import exact_area_weights
@@ -356,3 +357,45 @@ def test_image_sizes_need_a_dense_batch():
     with pytest.raises(ValueError, match="ragged batch carries"):
         krl.resize(data.to_ragged([np.zeros((6, 8, 3), "uint8")]), (2, 2),
                    image_sizes=[[6, 8]])
+
+
+def test_int32_output_saturates_at_both_ends():
+    high = np.full((4, 4, 1), 2**31 - 1, np.int32)
+    low = np.full((4, 4, 1), -(2**31), np.int32)
+    assert (resize(high, (2, 3), dtype="int32").numpy() == 2**31 - 1).all()
+    assert (resize(low, (2, 3), dtype="int32").numpy() == -(2**31)).all()
+    # Lanczos sums in float32 (24-bit mantissa): near 2**31, within one float32
+    # step (128) of the top, and never wrapped to -2**31.
+    lanczos = resize(high, (2, 3), method="lanczos3", dtype="int32").numpy()
+    assert (lanczos >= 2**31 - 129).all()
+
+
+@pytest.mark.parametrize("size, message", [
+    (None, r"`size` must be a \(height, width\) pair"),
+    (5, r"`size` must be a \(height, width\) pair"),
+    ((2**31, 4), r"size`=\(2147483648, 4\).*at most 2147483647"),
+    ((4, 0), r"size`=\(4, 0\).*positive")])
+def test_bad_sizes_name_size(size, message):
+    with pytest.raises(ValueError, match=message):
+        resize(np.zeros((4, 4, 3), np.uint8), size)
+
+
+@pytest.mark.parametrize("fill_value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_fill_value_is_refused_on_every_path(fill_value):
+    from keras_resize_layers import data
+    from keras_resize_layers.layers import Resize
+
+    with pytest.raises(ValueError, match="`fill_value` must be finite"):
+        Resize(4, 4, policy="pad", fill_value=fill_value)
+    with pytest.raises(ValueError, match="`fill_value` must be finite"):
+        data.resize_fn(4, 4, policy="pad", fill_value=fill_value)
+    with pytest.raises(ValueError, match="`fill_value` must be finite"):
+        resize(np.zeros((4, 6, 3)), (4, 4), policy="pad", fill_value=fill_value)
+
+
+def test_ragged_batch_with_mixed_channel_counts_is_an_error():
+    mixed = tf.ragged.constant([np.zeros((2, 3, 3)).tolist(), np.zeros((3, 2, 4)).tolist()])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="same number of channels"):
+        resize(mixed, (4, 4))
+    same = tf.ragged.constant([np.ones((2, 3, 3)).tolist(), np.ones((3, 2, 3)).tolist()])
+    np.testing.assert_allclose(resize(same, (4, 4)).numpy(), 1.0, atol=1e-6)

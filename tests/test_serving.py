@@ -56,9 +56,11 @@ out = {}
 for name in ("classifier", "preprocessor"):
     served = tf.saved_model.load(sys.argv[1] + "/" + name)
     result = served.signatures["bytes"](contents=tf.constant(contents))
-    out[name] = {k: v.numpy().tolist() for k, v in result.items() if k != "label"}
-    if "label" in result:
-        out[name]["label"] = [x.decode() for x in result["label"].numpy()]
+    out[name] = {k: v.numpy().tolist() for k, v in result.items()
+                 if k not in ("label", "reason")}
+    for key in ("label", "reason"):
+        if key in result:
+            out[name][key] = [x.decode() for x in result[key].numpy()]
 out["imported"] = sorted(m for m in sys.modules if m.startswith(("keras_resize_layers", "keras")))
 json.dump(out, open(sys.argv[3], "w"))
 """
@@ -76,9 +78,11 @@ def test_parity_tf_data_model_and_savedmodel_in_a_fresh_process(tmp_path, encode
     b_pixels = np.stack([preprocessor.predict(d[None], verbose=0)[0] for d in decoded])
     b_probs = np.concatenate([classifier.predict(d[None], verbose=0) for d in decoded])
     # (c) the exported SavedModel, reloaded where keras_resize_layers is never imported.
+    # The pipeline (a) decodes at full size (decode_fn), so serving must too.
     serving.export(classifier, str(tmp_path / "classifier"), input="bytes",
-                   class_names=["x", "y", "z"])
-    serving.export(preprocessor, str(tmp_path / "preprocessor"), input="bytes")
+                   class_names=["x", "y", "z"], dct_downscale=False)
+    serving.export(preprocessor, str(tmp_path / "preprocessor"), input="bytes",
+                   dct_downscale=False)
     (tmp_path / "contents.json").write_text(json.dumps([c.hex() for c in encoded]))
     result = subprocess.run(
         [sys.executable, "-c", LOADER, str(tmp_path), str(tmp_path / "contents.json"),
@@ -126,13 +130,18 @@ def test_bad_elements_are_flagged_and_the_rest_answered(tmp_path, encoded):
     path = serving.export(classifier, str(tmp_path / "m"), class_names=["x", "y", "z"])
     served = tf.saved_model.load(path)
     batch = [encoded[0], b"", encoded[1][:200], b"GIF89a nonsense", encoded[1],
-             encoded[0][:-2]]
+             encoded[0][: len(encoded[0]) // 2]]
     out = served.signatures["bytes"](contents=tf.constant(batch))
     assert out["ok"].numpy().tolist() == [True, False, False, False, True, False]
+    reasons = [r.decode() for r in out["reason"].numpy()]
+    assert reasons[0] == "" and reasons[1] == "empty (0 bytes)"
+    assert reasons[5] == "the JPEG decoder rejected the data (truncated or corrupt)"
     probs = out["probabilities"].numpy()
     assert np.allclose(probs[~out["ok"].numpy()], 0)
+    # Serving decodes as decode_and_resize_fn does: DCT-domain downscaling by default.
+    hint = data._dct_hint(SIZE, OPTIONS["policy"], OPTIONS["crop_fraction"])
     np.testing.assert_allclose(probs[0], classifier.predict(
-        decode.decode_image(encoded[0]).numpy()[None], verbose=0)[0], atol=1e-5)
+        decode.decode_image(encoded[0], hint).numpy()[None], verbose=0)[0], atol=1e-5)
     assert out["label"].numpy()[1] == b""
     pixels = served.signatures["pixels"](images=tf.constant(
         decode.decode_image(encoded[1]).numpy()[None]))
@@ -151,6 +160,56 @@ def test_saved_model_cli_lists_the_signatures(tmp_path):
                      "DT_UINT8", "outputs['probabilities']", "outputs['ok']", "DT_BOOL",
                      "outputs['label']"):
         assert expected in text, expected
+
+
+def test_class_names_must_match_the_outputs(tmp_path):
+    _, classifier, _ = _models()
+    with pytest.raises(ValueError, match="`class_names` has 2 names but the model outputs 3"):
+        serving.export(classifier, str(tmp_path / "m"), class_names=["x", "y"])
+
+
+def test_resize_not_at_the_input_still_serves_every_element(tmp_path, encoded):
+    """A model whose resize is not its first step runs whole, per element."""
+    inputs = keras.Input((None, None, 3), dtype="uint8")
+    x = keras.layers.Lambda(lambda t: 255 - t)(inputs)
+    x = Resize(*SIZE)(x)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    served = tf.saved_model.load(serving.export(model, str(tmp_path / "m"), input="bytes"))
+    out = served.signatures["bytes"](contents=tf.constant([encoded[0], b"", encoded[1]]))
+    assert out["ok"].numpy().tolist() == [True, False, True]
+    for row, contents in ((0, encoded[0]), (2, encoded[1])):
+        expected = model(decode.decode_image(contents, SIZE)[None]).numpy()[0]
+        np.testing.assert_allclose(out["probabilities"].numpy()[row], expected, atol=1e-4)
+
+
+MEMORY = r"""
+import resource, sys
+import tensorflow as tf
+big, small = open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+fn = tf.saved_model.load(sys.argv[1]).signatures["bytes"]
+fn(contents=tf.constant([small] * 8))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = fn(contents=tf.constant([big] + [small] * 7))
+growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print("ok", out["ok"].numpy().all(), "growth_mib", round(growth))
+"""
+
+
+def test_one_huge_image_does_not_pad_the_batch(tmp_path):
+    """A valid 12000x12000 PNG (~440 KB) among 7 small ones: peak memory grows
+    by about one decoded image (412 MiB), not eight (padding: 3.2 GiB)."""
+    inputs = keras.Input((None, None, 3), dtype="uint8")
+    x = Resize(64, 64)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    path = serving.export(model, str(tmp_path / "m"), input="bytes")
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    Image.new("RGB", (12000, 12000), (10, 200, 30)).save(big, "PNG")
+    Image.new("RGB", (300, 200), (1, 2, 3)).save(small, "PNG")
+    result = subprocess.run([sys.executable, "-c", MEMORY, path, str(big), str(small)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    growth = int(result.stdout.split("growth_mib")[1])
+    assert "ok True" in result.stdout and growth < 1024, result.stdout
 
 
 def test_export_needs_the_resize_layers():
