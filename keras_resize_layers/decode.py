@@ -50,13 +50,34 @@ def sniff_format(contents):
 
 class _Reader:
     """Little- and big-endian integers at byte offsets of a string, as int64;
-    offsets past the end read zeros instead of raising."""
+    offsets past the end read zeros instead of raising. Static offsets within
+    the first `HEAD` bytes read from one decoded header vector (few ops:
+    decoding graphs stay small, which tf.data pays for per element)."""
+
+    HEAD = 80
 
     def __init__(self, contents):
+        self.contents = contents
         self.length = tf.cast(tf.strings.length(contents), tf.int64)
-        self.padded = tf.strings.join([contents, _PAD])
+        head = tf.strings.join([tf.strings.substr(contents, 0, self.HEAD), _PAD + _PAD])
+        self.head = tf.cast(tf.io.decode_raw(tf.strings.substr(head, 0, self.HEAD), tf.uint8),
+                            tf.int64)
+        self._padded = {}
+
+    @property
+    def padded(self):
+        # One copy per graph (a cond branch or loop body cannot use another's).
+        graph = tf.compat.v1.get_default_graph()
+        if graph not in self._padded:
+            self._padded[graph] = tf.strings.join([self.contents, _PAD])
+        return self._padded[graph]
+
+    def _static(self, offset, n):
+        return isinstance(offset, int) and offset + n <= self.HEAD
 
     def bytes(self, offset, n):
+        if self._static(offset, n):
+            return self.head[offset:offset + n]
         offset = tf.clip_by_value(tf.cast(offset, tf.int64), 0, self.length)
         raw = tf.io.decode_raw(tf.strings.substr(self.padded, offset, n), tf.uint8)
         return tf.cast(raw, tf.int64)
@@ -71,6 +92,9 @@ class _Reader:
         return tf.where(value >= 2 ** 31, value - 2 ** 32, value)
 
     def text(self, offset, n):
+        if self._static(offset, n):
+            return tf.strings.substr(tf.strings.join([tf.strings.substr(self.contents, 0, self.HEAD),
+                                                      _PAD + _PAD]), offset, n)
         offset = tf.clip_by_value(tf.cast(offset, tf.int64), 0, self.length)
         return tf.strings.substr(self.padded, offset, n)
 
@@ -170,12 +194,17 @@ def _bmp_problem(f, length):
                               tf.where(needed > length, "truncated BMP pixel data", "")))))
 
 
-def inspect(contents, max_pixels=MAX_PIXELS):
+def inspect(contents, max_pixels=MAX_PIXELS, jpeg=True):
     """Reads an encoded image's header; never raises, decodes nothing.
 
     Args:
         contents: scalar `tf.string`.
         max_pixels: largest `height * width` accepted (`None`: no limit).
+        jpeg: walk a JPEG's marker segments to its frame header (a loop);
+            `decode_image` passes False and reads JPEG sizes with
+            `tf.image.extract_jpeg_shape` instead, so that its graph holds no
+            loop (loops keep tf.data from lowering the function's control
+            flow, which made decoding 8x slower, BUILD_NOTES).
 
     Returns:
         `(ok, reason, height, width)`: bool, string (empty when ok), and the
@@ -206,18 +235,28 @@ def inspect(contents, max_pixels=MAX_PIXELS):
     def gif():
         return r.uint(8, 2), r.uint(6, 2), tf.constant("")
 
-    def jpeg():
+    def jpeg_header():
+        if not jpeg:
+            return zero, zero, tf.constant("")
         h, w, _ = _jpeg_header(r)
         return h, w, tf.constant("")
 
     h, w, problem = tf.switch_case(code, [
-        jpeg, png, gif, bmp, webp, lambda: (zero, zero, tf.constant(""))])
-    name = tf.gather(tf.constant([f.upper() if f != "webp" else "WebP" for f in FORMATS]
-                                 + [""]), code)
+        jpeg_header, png, gif, bmp, webp, lambda: (zero, zero, tf.constant(""))])
+    reason = _reason(r.length, code, h, w, problem, max_pixels)
+    return tf.equal(tf.strings.length(reason), 0), reason, h, w
+
+
+_NAMES = [f.upper() if f != "webp" else "WebP" for f in FORMATS]
+
+
+def _reason(length, code, h, w, problem, max_pixels):
+    """The refusal reason ('' when fine) from a header's fields."""
+    name = tf.gather(tf.constant(_NAMES + [""]), code)
     limit = tf.constant(-1 if max_pixels is None else int(max_pixels), tf.int64)
     size = tf.strings.join([tf.strings.as_string(h), "x", tf.strings.as_string(w)])
-    reason = tf.where(
-        r.length == 0, "empty (0 bytes)", tf.where(
+    return tf.where(
+        length == 0, "empty (0 bytes)", tf.where(
             code == _UNKNOWN, "not an image (unknown format; supported: JPEG, PNG, GIF, BMP, "
             "WebP)", tf.where(
                 tf.strings.length(problem) > 0, problem, tf.where(
@@ -226,7 +265,6 @@ def inspect(contents, max_pixels=MAX_PIXELS):
                     tf.where((limit >= 0) & (h * w > limit), tf.strings.join([
                         name, " of ", size, " pixels exceeds max_pixels=",
                         tf.strings.as_string(limit), " (decompression bomb guard)"]), "")))))
-    return tf.equal(tf.strings.length(reason), 0), reason, h, w
 
 
 def jpeg_ratio_index(contents, size):
@@ -266,55 +304,46 @@ def _to_rgb(image, fill_value):
 def _decode_bmp(contents, fill_value):
     """BMP -> uint8 (H, W, 3), as Pillow reads it: palette colours for 1/4/8
     bits, the 4th byte of 32-bit BI_RGB ignored (reserved), alpha only with a
-    declared alpha mask, bit fields scaled to 0..255."""
+    declared alpha mask, bit fields scaled to 0..255. Two vectorised paths
+    (palette, direct) keep the graph small."""
     r = _Reader(contents)
     f = _bmp_fields(r)
     width, height, bpp = tf.abs(f["width"]), tf.abs(f["height"]), f["bpp"]
     stride = (width * bpp + 31) // 32 * 4
-    rows = tf.reshape(r.bytes(f["offset"], stride * height), [height, stride])
+    rows = tf.reshape(r.bytes(f["offset"], stride * height), tf.stack([height, stride]))
     rows = tf.cond(f["height"] > 0, lambda: tf.reverse(rows, [0]), lambda: rows)
+    x = tf.range(width, dtype=tf.int64)
 
-    def palette_image(bits):
-        per_byte = 8 // bits
-        shifts = tf.constant([8 - bits * (i + 1) for i in range(per_byte)], tf.int64)
-        index = tf.reshape(tf.bitwise.right_shift(rows[:, :, None], shifts) % (2 ** bits),
-                           [height, -1])[:, :width]
+    def palette():
+        bits = x * bpp
+        byte = tf.gather(rows, bits // 8, axis=1)
+        index = tf.bitwise.right_shift(byte, 8 - bpp - bits % 8) % tf.bitwise.left_shift(
+            tf.constant(1, tf.int64), bpp)
         entry = tf.where(f["core"], tf.constant(3, tf.int64), 4)
-        count = tf.where(f["colors"] > 0, f["colors"], 2 ** bits)
-        start = 14 + f["header"] + tf.where(tf.equal(f["compression"], 3) & tf.equal(
-            f["header"], 40), tf.constant(12, tf.int64), 0)
-        table = tf.reshape(r.bytes(start, entry * count), [count, entry])[:, 2::-1]
+        count = tf.where(f["colors"] > 0, f["colors"], tf.bitwise.left_shift(
+            tf.constant(1, tf.int64), bpp))
+        table = tf.reshape(r.bytes(14 + f["header"], entry * count),
+                           tf.stack([count, entry]))[:, 2::-1]
         return tf.cast(tf.gather(table, tf.minimum(index, count - 1)), tf.uint8)
 
-    def packed_pixels(nbytes):
-        px = tf.reshape(rows[:, :width * nbytes], [height, width, nbytes])
-        return tf.reduce_sum(px * tf.constant([256 ** i for i in range(nbytes)], tf.int64), -1)
-
-    def from_masks(px, nbits):
-        default = ([0x7C00, 0x3E0, 0x1F, 0] if nbits == 16 else
-                   [0xFF0000, 0xFF00, 0xFF, 0])
+    def direct():
+        nbytes = bpp // 8
+        k = tf.range(4, dtype=tf.int64)
+        columns = x[:, None] * nbytes + tf.minimum(k, nbytes - 1)
+        weights = tf.where(k < nbytes, tf.bitwise.left_shift(tf.constant(1, tf.int64), 8 * k), 0)
+        px = tf.reduce_sum(tf.gather(rows, columns, axis=1) * weights, -1)
         fields = tf.equal(f["compression"], 3) | tf.equal(f["compression"], 6)
-        masks = [tf.where(fields, m, d) for m, d in zip(f["masks"], default)]
-        masks[3] = tf.where(f["has_alpha_mask"] & fields, f["masks"][3], 0)
-        channels = []
-        for mask in masks[:3]:
-            channels.append(_mask_channel(px, mask))
-        rgb = tf.cast(tf.stack(channels, -1), tf.uint8)
-        alpha = _mask_channel(px, masks[3])
-        return tf.cond(masks[3] > 0,
-                       lambda: _to_rgb(tf.concat([rgb, tf.cast(alpha, tf.uint8)[..., None]],
-                                                 -1), fill_value),
-                       lambda: rgb)
+        sixteen = tf.equal(bpp, 16)
+        default = [tf.where(sixteen, tf.constant(m16, tf.int64), m32)
+                   for m16, m32 in ((0x7C00, 0xFF0000), (0x3E0, 0xFF00), (0x1F, 0xFF))]
+        masks = [tf.where(fields, m, d) for m, d in zip(f["masks"][:3], default)]
+        alpha_mask = tf.where(f["has_alpha_mask"] & fields, f["masks"][3], 0)
+        rgba = tf.cast(tf.stack([_mask_channel(px, m) for m in masks + [alpha_mask]], -1),
+                       tf.uint8)
+        return tf.cond(alpha_mask > 0, lambda: _to_rgb(rgba, fill_value),
+                       lambda: rgba[..., :3])
 
-    def rgb24():
-        px = tf.reshape(rows[:, :width * 3], [height, width, 3])
-        return tf.cast(px[..., ::-1], tf.uint8)
-
-    branches = {1: lambda: palette_image(1), 4: lambda: palette_image(4),
-                8: lambda: palette_image(8), 16: lambda: from_masks(packed_pixels(2), 16),
-                24: rgb24, 32: lambda: from_masks(packed_pixels(4), 32)}
-    index = tf.argmax(tf.cast(tf.equal(bpp, tf.constant(list(branches), tf.int64)), tf.int32))
-    image = tf.switch_case(tf.cast(index, tf.int32), list(branches.values()))
+    image = tf.cond(bpp <= 8, palette, direct)
     return tf.reshape(image, tf.stack([height, width, 3]))
 
 
@@ -332,17 +361,10 @@ def _webp_first_frame(contents):
     """A still WebP holding the first frame of an animated one, and the frame's
     (y, x, height, width) on the canvas."""
     r = _Reader(contents)
-
-    def cond(pos, found):
-        return tf.logical_and(found < 0, pos + 8 <= r.length)
-
-    def body(pos, found):
-        size = r.uint(pos + 4, 4)
-        hit = tf.equal(r.text(pos, 4), b"ANMF")
-        return pos + 8 + size + size % 2, tf.where(hit, pos, found)
-
-    _, at = tf.while_loop(cond, body, (tf.constant(12, tf.int64), tf.constant(-1, tf.int64)),
-                          maximum_iterations=100000)
+    # The first ANMF chunk (after VP8X, ANIM and optional ICCP/EXIF/XMP).
+    before = tf.strings.split(contents, sep="ANMF", maxsplit=1)
+    at = tf.where(tf.size(before) > 1,
+                  tf.cast(tf.strings.length(before[0]), tf.int64), tf.constant(-1, tf.int64))
     checks = [tf.debugging.Assert(at >= 0, ["animated WebP without an ANMF frame chunk"])]
     with tf.control_dependencies(checks):
         at = tf.identity(at)
@@ -382,6 +404,18 @@ def _decode_webp(contents, fill_value):
                        fill_value)
 
     return tf.cond(animated, first_frame, still)
+
+
+def _decode_rare(contents, fill_value, label, limit):
+    """BMP and animated WebP, after `inspect`'s checks."""
+    ok, reason, _, _ = inspect(contents, limit, jpeg=False)
+    with tf.control_dependencies([tf.debugging.Assert(
+            ok, ["Cannot decode image", label, ":", reason])]):
+        data = tf.identity(contents)
+    image = tf.cond(tf.equal(sniff_format(data), _BMP), lambda: _decode_bmp(data, fill_value),
+                    lambda: _decode_webp(data, fill_value))
+    image.set_shape([None, None, 3])
+    return image
 
 
 def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_PIXELS):
@@ -424,25 +458,45 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
                 lambda r=r: tf.io.decode_jpeg(contents, channels=3, ratio=r) for r in RATIOS])
 
     def not_jpeg():
-        ok, reason, _, _ = inspect(contents, limit)
-        with tf.control_dependencies([tf.debugging.Assert(
-                ok, ["Cannot decode image", label, ":", reason])]):
-            data = tf.identity(contents)
-        code = sniff_format(data)
+        # PNG, GIF and still WebP: a few header reads and TF's decoders. BMP
+        # and animated WebP (this module's own readers, large graphs) run in
+        # a nested dataset, so their ops are not part of every element's
+        # function: tf.data's per-element cost grows with the graph (8x for
+        # JPEGs when they were inline, BUILD_NOTES).
+        r = _Reader(contents)
+        code = sniff_format(contents)
+        webp_h, webp_w, animated = _webp_header(r)
+        rare = tf.equal(code, _BMP) | (tf.equal(code, _WEBP) & animated)
 
-        def png():
-            depth16 = tf.equal(tf.strings.substr(tf.strings.join([data, _PAD]), 24, 1), b"\x10")
-            return tf.cond(
-                depth16,
-                lambda: _to_rgb(tf.io.decode_png(data, channels=0, dtype=tf.uint16), fill_value),
-                lambda: _to_rgb(tf.io.decode_png(data, channels=0), fill_value))
+        def common():
+            png = tf.equal(code, _PNG)
+            h = tf.where(png, r.uint(20, 4, True), tf.where(tf.equal(code, _GIF), r.uint(8, 2),
+                                                             webp_h))
+            w = tf.where(png, r.uint(16, 4, True), tf.where(tf.equal(code, _GIF), r.uint(6, 2),
+                                                             webp_w))
+            h = tf.where(png & tf.not_equal(r.text(12, 4), b"IHDR"), tf.constant(0, tf.int64), h)
+            reason = _reason(r.length, code, h, w, tf.constant(""), limit)
+            with tf.control_dependencies([tf.debugging.Assert(
+                    tf.equal(tf.strings.length(reason), 0),
+                    ["Cannot decode image", label, ":", reason])]):
+                data = tf.identity(contents)
 
-        def gif():
-            return tf.io.decode_gif(data)[0]
+            def png_image():
+                return tf.cond(
+                    tf.equal(r.uint(24, 1), 16),
+                    lambda: _to_rgb(tf.io.decode_png(data, channels=0, dtype=tf.uint16),
+                                    fill_value),
+                    lambda: _to_rgb(tf.io.decode_png(data, channels=0), fill_value))
 
-        return tf.switch_case(code - _PNG, [
-            png, gif, lambda: _decode_bmp(data, fill_value),
-            lambda: _decode_webp(data, fill_value)])
+            return tf.switch_case(code - _PNG, [
+                png_image, lambda: tf.io.decode_gif(data)[0],
+                lambda: _to_rgb(tf.io.decode_webp(data)[0], fill_value)])
+
+        def rare_formats():
+            return tf.data.Dataset.from_tensors(contents).map(
+                lambda c: _decode_rare(c, fill_value, label, limit)).get_single_element()
+
+        return tf.cond(rare, rare_formats, common)
 
     # The hot path (JPEG) is tested with one 3-byte comparison; the format
     # sniffing and its assertions run only for the other formats. Functional
@@ -458,7 +512,6 @@ def reason_of_failure(contents, max_pixels=MAX_PIXELS):
     """Why an element failed: `inspect`'s reason, or for a header that looked
     fine, that the format's decoder rejected the data."""
     ok, reason, _, _ = inspect(contents, max_pixels)
-    name = tf.gather(tf.constant([f.upper() if f != "webp" else "WebP" for f in FORMATS]
-                                 + ["image"]), sniff_format(contents))
+    name = tf.gather(tf.constant(_NAMES + ["image"]), sniff_format(contents))
     return tf.where(ok, tf.strings.join([
         "the ", name, " decoder rejected the data (truncated or corrupt)"]), reason)

@@ -9,11 +9,11 @@ element is lost silently.
 
 import logging
 import queue
-import threading
 
 import tensorflow as tf
 
 logger = logging.getLogger(__name__)
+STARTUP_S = 120  # the reader process's start (importing TensorFlow) before timeout_s applies
 
 
 class Delivery:
@@ -23,51 +23,79 @@ class Delivery:
         dataset: a dataset of `(id, element...)` tuples (ids unique per epoch).
         expected: the number of elements of one epoch (ids 0..expected-1),
             or `None` for the source's cardinality if known.
-
         with_ids: yield `(ids, element)` instead of `element`.
         timeout_s: give up when no element arrives for this long (a worker
             that died holding part of the epoch makes the service client
             wait for it indefinitely); `timed_out` is then True and the ids
-            not received are in `missing`.
+            not received are in `missing`. The service client then runs in a
+            child process (`remote`), which is ended on a timeout, so nothing
+            is left blocked behind: TensorFlow's client cannot be cancelled
+            from another thread.
+        remote: `(service, dataset_id, element_spec, processing_mode,
+            job_name, kwargs)` to read with `from_dataset_id`; set by
+            `distribute`.
 
     After the loop, `missing` and `duplicates` list the ids that did not
     arrive or arrived more than once; a warning is logged when either is
     non-empty.
     """
 
-    def __init__(self, dataset, expected=None, with_ids=False, timeout_s=None):
+    def __init__(self, dataset, expected=None, with_ids=False, timeout_s=None, remote=None):
         self.dataset = dataset
         self.expected = expected
         self.with_ids = with_ids
         self.timeout_s = timeout_s
+        self.remote = remote
         self.received = []
         self.timed_out = False
+        self.reader = None  # the child process of the last timed pass
 
     def _elements(self):
-        if self.timeout_s is None:
+        if self.timeout_s is None or self.remote is None:
             yield from self.dataset
             return
-        # The service client blocks in C++; read it from a daemon thread.
+        import pickle
+        import subprocess
+        import sys
+        import threading
+
+        self.reader = subprocess.Popen(
+            [sys.executable, "-c", "from keras_resize_layers.distributed import _reader_main; "
+             "_reader_main()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.reader.stdin.write(pickle.dumps(self.remote))
+        self.reader.stdin.close()
         items = queue.Queue()
-        done = object()
 
-        def produce():
+        def pump(stream):  # ends at EOF, i.e. when the reader process ends
             try:
-                for element in self.dataset:
-                    items.put(element)
-            finally:
-                items.put(done)
+                while True:
+                    items.put(pickle.load(stream))
+            except (EOFError, OSError, pickle.UnpicklingError):
+                items.put(("end", None))
 
-        threading.Thread(target=produce, daemon=True).start()
-        while True:
-            try:
-                element = items.get(timeout=self.timeout_s)
-            except queue.Empty:
-                self.timed_out = True
-                return
-            if element is done:
-                return
-            yield element
+        threading.Thread(target=pump, args=(self.reader.stdout,), daemon=True).start()
+        wait = max(self.timeout_s, STARTUP_S)  # the reader imports TensorFlow first
+        spec = self.remote[2]
+        try:
+            while True:
+                try:
+                    kind, payload = items.get(timeout=wait)
+                except queue.Empty:
+                    self.timed_out = True
+                    return
+                wait = self.timeout_s
+                if kind == "ready":
+                    continue
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise RuntimeError(f"tf.data service reader failed: {payload}")
+                yield tf.nest.pack_sequence_as(
+                    spec, [tf.constant(x) for x in payload], expand_composites=True)
+        finally:
+            if self.reader.poll() is None:
+                self.reader.kill()
+            self.reader.wait(30)
 
     def __iter__(self):
         self.received = []
@@ -129,4 +157,39 @@ def distribute(dataset, service, expected=None, job_name=None,
         expected = cardinality if cardinality >= 0 else None
     remote = dataset.apply(tf.data.experimental.service.distribute(
         processing_mode=processing_mode, service=service, job_name=job_name, **kwargs))
-    return Delivery(remote, expected, with_ids, timeout_s)
+    reader = None
+    if timeout_s is not None:
+        read_kwargs = {k: v for k, v in kwargs.items() if k != "compression"}
+        dataset_id = tf.data.experimental.service.register_dataset(
+            service, dataset, **{k: v for k, v in kwargs.items() if k == "compression"})
+        reader = (service, dataset_id.numpy(), dataset.element_spec, processing_mode,
+                  job_name, read_kwargs)
+    return Delivery(remote, expected, with_ids, timeout_s, reader)
+
+
+def _reader_main():
+    """The reader process: reads the registered dataset from the service and
+    writes pickled `(kind, payload)` messages to its stdout."""
+    import os
+    import pickle
+    import sys
+
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to stderr
+
+    def send(kind, payload=None):
+        pickle.dump((kind, payload), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    try:
+        service, dataset_id, spec, mode, job_name, kwargs = pickle.load(sys.stdin.buffer)
+        ds = tf.data.experimental.service.from_dataset_id(
+            processing_mode=mode, service=service, dataset_id=dataset_id,
+            element_spec=spec, job_name=job_name, **kwargs)
+        send("ready")
+        for element in ds:
+            send("element", [x.numpy() for x in tf.nest.flatten(element,
+                                                                  expand_composites=True)])
+        send("end")
+    except Exception as e:  # reported to the parent, which raises it
+        send("error", f"{type(e).__name__}: {e}")

@@ -72,6 +72,8 @@ for image, label in delivery:
         workers[0]._stop()  # one worker dies mid-epoch
 print("RESULT", count, len(delivery.received), len(delivery.missing),
       len(delivery.duplicates), int(delivery.timed_out), flush=True)
+# Nothing is left running: the reader process has ended.
+print("READER_ALIVE", int(delivery.reader.poll() is None), flush=True)
 sys.stderr.flush()
 import os
 os._exit(0)  # the service client thread may still be blocked on the dead worker
@@ -91,6 +93,7 @@ def test_killing_a_worker_mid_epoch_never_loses_elements_silently():
     assert received - duplicates + missing == N
     if missing:
         assert "missing" in result.stderr
+    assert "READER_ALIVE 0" in result.stdout
     print(f"worker killed mid-epoch: {received} received, {missing} missing, "
           f"{duplicates} duplicated, timed out: {bool(timed_out)}")
 
