@@ -4,8 +4,8 @@ TensorFlow only. Each function returns a map function built on the same core
 as the matching layer, so a pipeline and a model give the same pixels.
 """
 
-from keras_resize_layers import options
-from keras_resize_layers.resizing import resize
+from keras_resize_layers import annotations, options
+from keras_resize_layers.resizing import check_pad_position, resize
 
 
 def _element_name(element, name_key):
@@ -21,12 +21,20 @@ def _dct_hint(size, policy="stretch", crop_fraction=1.0):
     return (int(-(-size[0] // f)), int(-(-size[1] // f)))
 
 
-def _resize(images, opts, image_sizes=None):
+def _resize(images, opts, image_sizes=None, data_format="channels_last",
+            pad_position="center"):
     """`resize` with checked options (`options.check_options`), TensorFlow ops."""
     return resize(images, opts["size"], method=opts["method"], antialias=opts["antialias"],
                   policy=opts["policy"], crop_fraction=opts["crop_fraction"],
                   fill_value=opts["fill_value"], dtype=opts["dtype"], backend="tensorflow",
-                  image_sizes=image_sizes)
+                  image_sizes=image_sizes, data_format=data_format, pad_position=pad_position)
+
+
+def _keras_dict(element):
+    """The element when it is Keras's dict input (`{"images", ...}`), else None."""
+    if len(element) == 1 and isinstance(element[0], dict) and "images" in element[0]:
+        return element[0]
+    return None
 
 
 def _split(element, image_key):
@@ -68,13 +76,17 @@ def _map_image(transform, image_key="image"):
 
 def resize_fn(height, width, method="bilinear", antialias=True,
               policy="stretch", crop_fraction=1.0, fill_value=0.0,
-              dtype="float32", image_key="image"):
+              dtype="float32", image_key="image", data_format=None,
+              bounding_box_format=None, pad_position="center"):
     """Returns a `Dataset.map` function that resizes like `layers.Resize`.
 
     Works on unbatched images `(H, W, C)`, dense batches `(N, H, W, C)` and
     ragged batches (`dataset.ragged_batch(n)`), on elements that are an
-    image, an `(image, label, ...)` tuple or a dict with an `"image"` key.
+    image, an `(image, label, ...)` tuple, a dict with an `"image"` key, or
+    Keras's dict `{"images", "labels", "bounding_boxes", "segmentation_masks"}`
+    (boxes and masks follow the pixels, as in `layers.Resize`).
     The output is bit-identical to `layers.Resize` with the same options.
+    `data_format`, `bounding_box_format`, `pad_position`: as in `layers.Resize`.
 
     Example:
 
@@ -83,13 +95,29 @@ def resize_fn(height, width, method="bilinear", antialias=True,
     """
     opts = options.check_options(height, width, method, antialias, policy,
                                  crop_fraction, fill_value, dtype)
+    data_format = options.check_data_format(data_format)
+    box_format = annotations.check_box_format(bounding_box_format)
+    check_pad_position(pad_position)
+    plain = _map_image(lambda images: _resize(images, opts, data_format=data_format,
+                                              pad_position=pad_position), image_key)
 
-    return _map_image(lambda images: _resize(images, opts), image_key)
+    def fn(*element):
+        inputs = _keras_dict(element)
+        if inputs is None:
+            return plain(*element)
+        from keras_resize_layers import backend as backend_lib
+
+        return annotations.resize_dict(backend_lib.get("tensorflow"), inputs, opts["size"],
+                                       dict(opts, from_policy=True), box_format, data_format,
+                                       pad_position)
+
+    return fn
 
 
 def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
                            method="bilinear", antialias=True, seed=0,
-                           dtype="float32", image_key="image"):
+                           dtype="float32", image_key="image", data_format=None,
+                           bounding_box_format=None):
     """Returns a map function for `dataset.enumerate()` doing RandomResizedCrop.
 
     The twin of `layers.RandomResizedCrop` in training mode, with a seed per
@@ -116,24 +144,42 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
     ratio = augment.check_range("ratio", ratio, 0.0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    data_format = options.check_data_format(data_format)
+    box_format = annotations.check_box_format(bounding_box_format)
     bk = backend_lib.get("tensorflow")
 
-    def transform_at(index):
-        def transform(images):
-            batch = resizing.prepare(bk, images)
-            n = tf.shape(batch.images)[0]
+    def geometry_at(index):
+        def geometry(batch):
+            n = tf.shape(batch.raw)[0]
             uniforms = tf.random.stateless_uniform(
                 tf.stack([n, augment.ATTEMPTS, 4]),
                 seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)]))
             zeros = tf.zeros([n], tf.int32)
             boxes = augment.random_resized_crop_boxes(
                 bk, uniforms, batch.heights + zeros, batch.widths + zeros, scale, ratio)
-            geometry = augment.full_placement(bk, boxes, opts["size"])
-            return resizing.finish(bk, batch, opts, geometry)
+            return augment.full_placement(bk, boxes, opts["size"])
+
+        return geometry
+
+    def transform_at(index):
+        def transform(images):
+            batch = resizing.prepare(bk, resizing.to_channels_last(bk, images, data_format))
+            out = resizing.finish(bk, batch, opts, geometry_at(index)(batch))
+            return resizing.from_channels_last(bk, out, data_format)
 
         return transform
 
-    def fn(index, *element):
+    def fn(index=None, *element):
+        if not element or index is None or not isinstance(index, tf.Tensor) or (
+                index.dtype not in (tf.int32, tf.int64)) or index.shape.rank != 0:
+            raise ValueError(
+                "random_resized_crop_fn maps `(index, element)` pairs: use "
+                "`dataset.enumerate().map(random_resized_crop_fn(...))` (the index seeds "
+                "each element's box).")
+        inputs = _keras_dict(element)
+        if inputs is not None:
+            return annotations.transform_dict(bk, inputs, opts["size"], opts,
+                                              geometry_at(index), box_format, data_format)
         return _map_image(transform_at(index), image_key)(*element)
 
     return fn

@@ -47,8 +47,9 @@ def center_crop(bk, in_h, in_w, size, crop_fraction=1.0, int_dtype="int32"):
     )
 
 
-def letterbox(bk, in_h, in_w, size):
-    """Whole image scaled to fit inside `size`, centred; the margins are padding."""
+def letterbox(bk, in_h, in_w, size, position="center"):
+    """Whole image scaled to fit inside `size`, centred (or at the top left);
+    the margins are padding."""
     xnp = bk.numpy
     h, w = size
     wider = in_w * h > in_h * w
@@ -57,15 +58,16 @@ def letterbox(bk, in_h, in_w, size):
     place_h = xnp.clip(place_h, 1, h)
     place_w = xnp.clip(place_w, 1, w)
     zeros = in_h * 0
+    centred = position == "center"
     return dict(
         box_y=zeros, box_x=zeros, box_h=in_h, box_w=in_w,
-        place_y=xnp.floor_divide(h - place_h, 2),
-        place_x=xnp.floor_divide(w - place_w, 2),
+        place_y=xnp.floor_divide(h - place_h, 2) if centred else zeros,
+        place_x=xnp.floor_divide(w - place_w, 2) if centred else zeros,
         place_h=place_h, place_w=place_w,
     )
 
 
-def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0):
+def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0, pad_position="center"):
     """The geometry of `policy`, as int32. Products of input and output sides
     (up to 2**31 - 1 each) are formed in int64 where the backend has it
     (TensorFlow, PyTorch); JAX without x64 and the host plan stay in int32,
@@ -78,5 +80,5 @@ def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0):
     elif policy == "crop":
         geometry = center_crop(bk, in_h, in_w, size, crop_fraction, wide)
     else:
-        geometry = letterbox(bk, in_h, in_w, size)
+        geometry = letterbox(bk, in_h, in_w, size, pad_position)
     return {k: bk.cast(v, "int32") for k, v in geometry.items()}

@@ -109,6 +109,23 @@ def check_dtype(dtype, argument="dtype"):
     return name
 
 
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def check_data_format(data_format):
+    """`data_format`, defaulting to `keras.config.image_data_format()`."""
+    if data_format is None:
+        import keras
+
+        data_format = keras.config.image_data_format()
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"Unknown `data_format`: {data_format!r}. Expected one of "
+            f"{', '.join(DATA_FORMATS)} (or None for keras.config.image_data_format())."
+        )
+    return data_format
+
+
 def check_fill_value(fill_value):
     import math
 

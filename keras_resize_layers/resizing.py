@@ -28,16 +28,26 @@ def _static_shape(x):
     return list(shape)
 
 
-def _check_static_shape(shape):
+def _check_static_shape(shape, data_format="channels_last"):
     if shape is None:
         raise ValueError("`images` must have a known rank (3 or 4).")
+    first = data_format == "channels_first"
+    layout = "channels, height, width" if first else "height, width, channels"
     if len(shape) not in (3, 4):
         raise ValueError(
-            "`images` must have rank 3 (height, width, channels) or rank 4 "
-            f"(batch, height, width, channels). Received: images.shape={tuple(shape)} "
+            f"`images` must have rank 3 ({layout}) or rank 4 (batch, {layout}) for "
+            f"data_format={data_format!r}. Received: images.shape={tuple(shape)} "
             f"(rank {len(shape)})"
         )
-    height, width, channels = shape[-3:]
+    if first:
+        channels, height, width = shape[-3:]
+    else:
+        height, width, channels = shape[-3:]
+    if channels is None:
+        raise ValueError(
+            f"The channel axis of `images` must be known while tracing; with "
+            f"data_format={data_format!r} it is axis {-3 if first else -1} of "
+            f"images.shape={tuple(shape)}. Pass data_format to match the images.")
     for name, dim in (("height", height), ("width", width), ("channels", channels)):
         if dim == 0:
             raise ValueError(
@@ -71,7 +81,8 @@ def cast_output(bk, x, in_dtype, out_dtype):
 
 def resize(images, size, method="bilinear", antialias=True, policy="stretch",
            crop_fraction=1.0, fill_value=0.0, dtype="float32",
-           implementation="auto", backend=None, image_sizes=None):
+           implementation="auto", backend=None, image_sizes=None, data_format=None,
+           pad_position="center"):
     """Resizes images with a chosen kernel, antialiasing and aspect-ratio policy.
 
     The one resampling core of the library: `layers.Resize`, the tf.data map
@@ -110,10 +121,19 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
         image_sizes: optional int `(N, 2)`: for a zero-padded dense batch (as
             `Dataset.padded_batch` makes), the `(height, width)` of each
             image, which occupies the top-left corner of its slot.
+        data_format: `"channels_last"` (`(N, H, W, C)`) or `"channels_first"`
+            (`(N, C, H, W)`); defaults to `keras.config.image_data_format()`.
+            Channels-first is transposed at the edge: its output is exactly
+            the transposed channels-last output. Ragged batches are
+            channels-last.
+        pad_position: with `policy="pad"`, where the scaled image sits:
+            `"center"` (default) or `"top_left"` (detection: boxes then only
+            scale).
 
     Returns:
         Dense `(N, height, width, C)` (or `(height, width, C)` for rank-3
-        input) tensor of `dtype`.
+        input; channels first with `data_format="channels_first"`) tensor of
+        `dtype`.
 
     Example:
 
@@ -132,12 +152,46 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             f"{', '.join(IMPLEMENTATIONS)}."
         )
     bk = backend_lib.get(backend)
+    data_format = options.check_data_format(data_format)
+    images = to_channels_last(bk, images, data_format)
     batch = prepare(bk, images, image_sizes)
     geometry = geometry_lib.for_policy(
         bk, opts["policy"], batch.heights, batch.widths, opts["size"],
-        opts["crop_fraction"],
+        opts["crop_fraction"], check_pad_position(pad_position),
     )
-    return finish(bk, batch, opts, geometry, implementation)
+    if pad_position != "center":
+        opts.update(from_policy=False)  # the taps' static plan centres the padding
+    return from_channels_last(bk, finish(bk, batch, opts, geometry, implementation),
+                              data_format)
+
+
+def check_pad_position(pad_position):
+    if pad_position not in ("center", "top_left"):
+        raise ValueError(f"Unknown `pad_position`: {pad_position!r}. Expected 'center' or "
+                         "'top_left'.")
+    return pad_position
+
+
+def to_channels_last(bk, images, data_format):
+    """Channels-first images transposed to channels-last (others unchanged)."""
+    if data_format == "channels_last":
+        return images
+    if backend_lib.is_ragged(images):
+        raise ValueError('Ragged batches are channels-last (N, None, None, C); got '
+                         'data_format="channels_first".')
+    if isinstance(images, (np.ndarray, list, tuple)):
+        images = np.asarray(images)
+    shape = _static_shape(images)
+    _check_static_shape(shape, data_format)
+    perm = (1, 2, 0) if len(shape) == 3 else (0, 2, 3, 1)
+    return bk.numpy.transpose(bk.convert_to_tensor(images), perm)
+
+
+def from_channels_last(bk, images, data_format):
+    if data_format == "channels_last":
+        return images
+    perm = (2, 0, 1) if len(images.shape) == 3 else (0, 3, 1, 2)
+    return bk.numpy.transpose(images, perm)
 
 
 class Batch:
@@ -307,7 +361,7 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
 
 
 def resized_crop(images, boxes, size, method="bilinear", antialias=True,
-                 dtype="float32", implementation="auto", backend=None):
+                 dtype="float32", implementation="auto", backend=None, data_format=None):
     """Crops one box per image and resizes it to `size` in one resampling pass.
 
     The kernel's support is limited to the box, so the result equals
@@ -318,16 +372,19 @@ def resized_crop(images, boxes, size, method="bilinear", antialias=True,
         images: as in `resize` (dense, unbatched or ragged).
         boxes: int `(N, 4)` (or `(4,)` for one image): `[y, x, height, width]`
             in input pixels, inside the image.
-        size, method, antialias, dtype, implementation, backend: as in `resize`.
+        size, method, antialias, dtype, implementation, backend, data_format:
+            as in `resize`.
 
     Returns:
-        `(N, height, width, C)` (or `(height, width, C)`) tensor of `dtype`.
+        `(N, height, width, C)` (or `(height, width, C)`) tensor of `dtype`,
+        channels first with `data_format="channels_first"`.
     """
     size = options.check_size_pair(size)
     opts = options.check_options(size[0], size[1], method, antialias, "stretch", 1.0,
                                  0.0, dtype)
     bk = backend_lib.get(backend)
-    batch = prepare(bk, images)
+    data_format = options.check_data_format(data_format)
+    batch = prepare(bk, to_channels_last(bk, images, data_format))
     boxes = bk.cast(bk.convert_to_tensor(boxes), "int32")
     if len(boxes.shape) == 1:
         boxes = boxes[None]
@@ -345,4 +402,5 @@ def resized_crop(images, boxes, size, method="bilinear", antialias=True,
     from keras_resize_layers import augment
 
     geometry = augment.full_placement(bk, geometry, opts["size"])
-    return finish(bk, batch, opts, geometry, implementation)
+    return from_channels_last(bk, finish(bk, batch, opts, geometry, implementation),
+                              data_format)

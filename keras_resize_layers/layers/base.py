@@ -21,10 +21,26 @@ class ImageDataLayer(DataLayer):
         return super().__call__(inputs, **kwargs)
 
     def compute_output_shape(self, input_shape):
-        """`(..., height, width, channels)`; layers with other outputs override it."""
+        """`(..., height, width, channels)` (or `(..., channels, height,
+        width)`); layers with other outputs override it."""
         input_shape = tuple(input_shape)
+        if getattr(self, "data_format", "channels_last") == "channels_first":
+            return input_shape[:-2] + (self.height, self.width)
         return input_shape[:-3] + (self.height, self.width, input_shape[-1])
 
     def compute_output_spec(self, inputs, training=None):
         dtype = getattr(self, "output_dtype", None) or self.compute_dtype
+        if isinstance(inputs, dict):
+            out = dict(inputs)
+            out["images"] = keras.KerasTensor(
+                self.compute_output_shape(inputs["images"].shape), dtype=dtype)
+            if "segmentation_masks" in inputs:
+                masks = inputs["segmentation_masks"]
+                shape = tuple(masks.shape)
+                if len(shape) == len(inputs["images"].shape) - 1:
+                    shape = shape[:-2] + (self.height, self.width)
+                else:
+                    shape = self.compute_output_shape(shape)
+                out["segmentation_masks"] = keras.KerasTensor(shape, dtype=masks.dtype)
+            return out
         return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_resize_layers import augment
+from keras_resize_layers import augment, options
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -32,8 +32,12 @@ class RandomBrightnessScale(ImageDataLayer):
     >>> RandomBrightnessScale((0.8, 1.2), seed=0)(images, training=True)
     """
 
-    def __init__(self, factor_range, value_range=(0.0, 255.0), seed=None, **kwargs):
+    def __init__(self, factor_range, value_range=(0.0, 255.0), seed=None, data_format=None,
+                 **kwargs):
         super().__init__(**kwargs)
+        # One factor per image scales every channel alike: the layout only
+        # has to be a valid one (kept for the layers' common signature).
+        self.data_format = options.check_data_format(data_format)
         self.factor_range = augment.check_range("factor_range", factor_range, 0.0)
         self.value_range = tuple(float(v) for v in value_range)
         if len(self.value_range) != 2 or self.value_range[0] >= self.value_range[1]:
@@ -61,5 +65,6 @@ class RandomBrightnessScale(ImageDataLayer):
     def get_config(self):
         config = super().get_config()
         config.update(factor_range=list(self.factor_range),
-                      value_range=list(self.value_range), seed=self.seed)
+                      value_range=list(self.value_range), seed=self.seed,
+                      data_format=self.data_format)
         return config

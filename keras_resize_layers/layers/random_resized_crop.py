@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_resize_layers import augment, options
+from keras_resize_layers import annotations, augment, options
 from keras_resize_layers import backend as backend_lib
 from keras_resize_layers import resizing as resize_lib
 from keras_resize_layers.layers.base import ImageDataLayer
@@ -37,12 +37,21 @@ class RandomResizedCrop(ImageDataLayer):
         crop_fraction: inference centre crop fraction. Defaults to 0.875.
         seed: int or `None`.
         output_dtype: output dtype, `None` for the compute dtype.
+        data_format: `"channels_last"` or `"channels_first"`; defaults to
+            `keras.config.image_data_format()`.
+        bounding_box_format: format of `bounding_boxes` in dict inputs (see
+            `Resize`).
 
     Input shape:
-        `(H, W, C)`, `(N, H, W, C)` or a ragged `(N, None, None, C)` batch.
+        `(H, W, C)`, `(N, H, W, C)` (or channels first) or a ragged
+        `(N, None, None, C)` batch; or Keras's dict `{"images", "labels",
+        "bounding_boxes": {"boxes", "labels"}, "segmentation_masks"}`: each
+        image's box crops its masks (`nearest`) and its boxes (clipped to
+        the crop; boxes left outside get label -1 and zeros).
 
     Output shape:
-        `(height, width, C)` or `(N, height, width, C)`.
+        `(height, width, C)` or `(N, height, width, C)` (or channels first);
+        a dict for a dict.
 
     Example:
 
@@ -53,8 +62,10 @@ class RandomResizedCrop(ImageDataLayer):
 
     def __init__(self, height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
                  method="bilinear", antialias=True, crop_fraction=0.875, seed=None,
-                 output_dtype=None, **kwargs):
+                 output_dtype=None, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.data_format = options.check_data_format(data_format)
+        self.bounding_box_format = annotations.check_box_format(bounding_box_format)
         opts = options.check_options(height, width, method, antialias, "crop",
                                      crop_fraction, 0.0, output_dtype or "float32")
         self.height, self.width = opts["size"]
@@ -74,12 +85,45 @@ class RandomResizedCrop(ImageDataLayer):
             self.output_dtype or self.compute_dtype)
 
     def get_random_transformation(self, images, training=True, seed=None):
-        """The boxes (dict of int32 `(N,)` tensors) for a batch, or None at inference."""
+        """The boxes (dict of int32 `(N,)` tensors) for a batch, or None at inference.
+
+        `images` is the channels-last batch (or a dict input's `images`)."""
         if not training:
             return None
+        return self._boxes_for(resize_lib.prepare(self.backend, images), seed)
+
+    def call(self, images, training=None):
+        bk = backend_lib.get(self.backend)
+        size = (self.height, self.width)
+        if not training:
+            opts = options.check_options(
+                self.height, self.width, self.method, self.antialias, "crop",
+                self.crop_fraction, 0.0, self.output_dtype or self.compute_dtype)
+            opts.update(from_policy=True)
+            if isinstance(images, dict):
+                return annotations.resize_dict(bk, images, size, opts,
+                                               self.bounding_box_format, self.data_format)
+            return resize_lib.resize(
+                images, size, method=self.method, antialias=self.antialias, policy="crop",
+                crop_fraction=self.crop_fraction,
+                dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
+                data_format=self.data_format)
+        if isinstance(images, dict):
+            return annotations.transform_dict(
+                bk, images, size, self._opts(), self._geometry, self.bounding_box_format,
+                self.data_format)
+        pixels = resize_lib.to_channels_last(bk, images, self.data_format)
+        boxes = self.get_random_transformation(pixels, training=True)
+        return resize_lib.from_channels_last(
+            bk, self.transform_images(pixels, boxes), self.data_format)
+
+    def _geometry(self, batch):
+        return augment.full_placement(backend_lib.get(self.backend), self._boxes_for(batch),
+                                      (self.height, self.width))
+
+    def _boxes_for(self, batch, seed=None):
         bk = self.backend
-        batch = resize_lib.prepare(bk, images)
-        n = bk.shape(batch.images)[0]
+        n = bk.shape(batch.raw)[0]
         seed = seed if seed is not None else self._get_seed_generator(bk._backend)
         uniforms = bk.random.uniform((n, augment.ATTEMPTS, 4), seed=seed)
         zeros = bk.numpy.zeros((n,), "int32")
@@ -87,18 +131,8 @@ class RandomResizedCrop(ImageDataLayer):
             bk, uniforms, batch.heights + zeros, batch.widths + zeros, self.scale,
             self.ratio)
 
-    def call(self, images, training=None):
-        if not training:
-            return resize_lib.resize(
-                images, (self.height, self.width), method=self.method,
-                antialias=self.antialias, policy="crop",
-                crop_fraction=self.crop_fraction,
-                dtype=self.output_dtype or self.compute_dtype, backend=self.backend)
-        boxes = self.get_random_transformation(images, training=True)
-        return self.transform_images(images, boxes)
-
     def transform_images(self, images, boxes):
-        """Pure: crop `boxes` from `images` and resize, one pass."""
+        """Pure: crop `boxes` from channels-last `images` and resize, one pass."""
         bk = backend_lib.get(self.backend)
         batch = resize_lib.prepare(bk, images)
         geometry = augment.full_placement(bk, boxes, (self.height, self.width))
@@ -110,5 +144,6 @@ class RandomResizedCrop(ImageDataLayer):
             height=self.height, width=self.width, scale=list(self.scale),
             ratio=list(self.ratio), method=self.method, antialias=self.antialias,
             crop_fraction=self.crop_fraction, seed=self.seed,
-            output_dtype=self.output_dtype)
+            output_dtype=self.output_dtype, data_format=self.data_format,
+            bounding_box_format=self.bounding_box_format)
         return config

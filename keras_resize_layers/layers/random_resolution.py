@@ -44,8 +44,9 @@ class RandomResolution(ImageDataLayer):
 
     def __init__(self, sizes, inference_size, method="bilinear", antialias=True,
                  policy="stretch", crop_fraction=1.0, fill_value=0.0, seed=None,
-                 output_dtype=None, **kwargs):
+                 output_dtype=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.data_format = options.check_data_format(data_format)
         try:
             sizes = [tuple(options.check_size(*s)) for s in sizes]
         except TypeError:
@@ -71,7 +72,7 @@ class RandomResolution(ImageDataLayer):
                       policy=self.policy, crop_fraction=self.crop_fraction,
                       fill_value=self.fill_value,
                       dtype=self.output_dtype or self.compute_dtype,
-                      backend=self.backend)
+                      backend=self.backend, data_format=self.data_format)
 
     def call(self, images, training=None):
         if not training:
@@ -97,6 +98,8 @@ class RandomResolution(ImageDataLayer):
         return self._resize(images, self.sizes[index])
 
     def compute_output_shape(self, input_shape):
+        if self.data_format == "channels_first":
+            return tuple(input_shape)[:-2] + (None, None)
         return tuple(input_shape)[:-3] + (None, None, tuple(input_shape)[-1])
 
     def get_config(self):
@@ -106,5 +109,5 @@ class RandomResolution(ImageDataLayer):
             inference_size=list(self.inference_size), method=self.method,
             antialias=self.antialias, policy=self.policy,
             crop_fraction=self.crop_fraction, fill_value=self.fill_value,
-            seed=self.seed, output_dtype=self.output_dtype)
+            seed=self.seed, output_dtype=self.output_dtype, data_format=self.data_format)
         return config

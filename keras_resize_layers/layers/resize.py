@@ -2,8 +2,9 @@
 
 import keras
 
-from keras_resize_layers import options
-from keras_resize_layers.resizing import resize
+from keras_resize_layers import annotations, options
+from keras_resize_layers import backend as backend_lib
+from keras_resize_layers.resizing import check_pad_position, resize
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -31,15 +32,25 @@ class Resize(ImageDataLayer):
         output_dtype: dtype of the output; `None` (default) is the layer's
             compute dtype (float32 unless a mixed policy is set). Integer
             outputs are rounded and saturated.
+        data_format: `"channels_last"` or `"channels_first"`; defaults to
+            `keras.config.image_data_format()`.
+        bounding_box_format: format of `bounding_boxes` in dict inputs, as
+            `keras.utils.bounding_boxes` names them (`xyxy`, `yxyx`, `xywh`,
+            `center_xywh`, `center_yxhw` and their `rel_` variants).
+        pad_position: `"center"` (default) or `"top_left"` for `policy="pad"`.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Input shape:
-        `(height, width, channels)`, `(batch, height, width, channels)` or a
-        ragged batch `(batch, None, None, channels)`, any of the dtypes of
-        `resize`.
+        `(height, width, channels)`, `(batch, height, width, channels)` (or
+        channels first) or a ragged batch `(batch, None, None, channels)`,
+        any of the dtypes of `resize`; or Keras's dict
+        `{"images", "labels", "bounding_boxes": {"boxes", "labels"},
+        "segmentation_masks"}`: masks follow with `nearest`, boxes with the
+        same geometry (clipped; boxes left empty get label -1 and zeros).
 
     Output shape:
-        `(height, width, channels)` or `(batch, height, width, channels)`.
+        `(height, width, channels)` or `(batch, height, width, channels)`
+        (or channels first); a dict for a dict.
 
     Example:
 
@@ -51,8 +62,12 @@ class Resize(ImageDataLayer):
 
     def __init__(self, height, width, method="bilinear", antialias=True,
                  policy="stretch", crop_fraction=1.0, fill_value=0.0,
-                 output_dtype=None, **kwargs):
+                 output_dtype=None, data_format=None, bounding_box_format=None,
+                 pad_position="center", **kwargs):
         super().__init__(**kwargs)
+        self.data_format = options.check_data_format(data_format)
+        self.bounding_box_format = annotations.check_box_format(bounding_box_format)
+        self.pad_position = check_pad_position(pad_position)
         opts = options.check_options(
             height, width, method, antialias, policy, crop_fraction, fill_value,
             output_dtype or "float32",
@@ -69,11 +84,20 @@ class Resize(ImageDataLayer):
         self.supports_masking = False
 
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            opts = options.check_options(
+                self.height, self.width, self.method, self.antialias, self.policy,
+                self.crop_fraction, self.fill_value, self.output_dtype or self.compute_dtype)
+            opts.update(from_policy=True)
+            return annotations.resize_dict(
+                backend_lib.get(self.backend), inputs, (self.height, self.width), opts,
+                self.bounding_box_format, self.data_format, self.pad_position)
         return resize(
             inputs, (self.height, self.width), method=self.method,
             antialias=self.antialias, policy=self.policy,
             crop_fraction=self.crop_fraction, fill_value=self.fill_value,
             dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
+            data_format=self.data_format, pad_position=self.pad_position,
         )
 
     def get_config(self):
@@ -82,6 +106,7 @@ class Resize(ImageDataLayer):
             height=self.height, width=self.width, method=self.method,
             antialias=self.antialias, policy=self.policy,
             crop_fraction=self.crop_fraction, fill_value=self.fill_value,
-            output_dtype=self.output_dtype,
+            output_dtype=self.output_dtype, data_format=self.data_format,
+            bounding_box_format=self.bounding_box_format, pad_position=self.pad_position,
         )
         return config
