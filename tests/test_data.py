@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import encode
+import keras_resize_layers as krl
 from keras_resize_layers import data
 from keras_resize_layers.layers import Resize
 
@@ -113,3 +114,41 @@ def test_batched_decode_and_resize_names_a_bad_element(photos):
     cut = tf.data.Dataset.from_tensor_slices([jpeg, jpeg[: len(jpeg) // 3]])
     with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid JPEG data"):
         list(cut.apply(data.batched_decode_and_resize(2, 8, 8)))
+
+
+def _torchvision_size(h, w, size, max_size=None):
+    """torchvision's rule for Resize(int, max_size), written out for the test."""
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = size, int(size * long / short)
+    if max_size is not None and new_long > max_size:
+        new_short, new_long = int(max_size * new_short / new_long), max_size
+    return (new_long, new_short) if w <= h else (new_short, new_long)
+
+
+@pytest.mark.parametrize("hw", [(300, 451), (451, 300), (100, 100), (10, 1000), (333, 500)])
+@pytest.mark.parametrize("max_size", [None, 300, 1000])
+def test_side_size_matches_torchvision(hw, max_size):
+    got = data.side_size(*hw, shorter=224, max_size=max_size)
+    assert tuple(int(v) for v in got) == _torchvision_size(*hw, 224, max_size)
+    longer = tuple(int(v) for v in data.side_size(*hw, longer=224))
+    assert max(longer) == 224 and min(longer) == max(1, int(224 * min(hw) / max(hw)))
+
+
+def test_resize_to_side_dense_ragged_and_in_tf_data(photos):
+    chelsea = photos["chelsea"]  # 300 x 451
+    out = data.resize_to_side(chelsea, shorter=128).numpy()
+    assert out.shape == (128, 192, 3)
+    np.testing.assert_allclose(out, krl.resize(chelsea, (128, 192)).numpy(), atol=5e-4)
+    ragged = data.to_ragged([chelsea, photos["coffee"]])
+    batch = data.resize_to_side(ragged, longer=100, method="lanczos3", dtype="uint8")
+    assert isinstance(batch, tf.RaggedTensor) and batch.dtype == tf.uint8
+    assert [tuple(batch[i].to_tensor().shape) for i in range(2)] == [(66, 100, 3), (66, 100, 3)]
+    ds = tf.data.Dataset.from_tensor_slices((ragged, [0, 1])).map(
+        data.resize_to_side_fn(shorter=64, max_size=90)).ragged_batch(2)
+    images, labels = next(iter(ds))
+    assert [tuple(images[i].to_tensor().shape) for i in range(2)] == [(60, 90, 3), (60, 90, 3)]
+    assert labels.numpy().tolist() == [0, 1]
+    with pytest.raises(ValueError, match="exactly one of `shorter` and `longer`"):
+        data.resize_to_side_fn(shorter=10, longer=20)
+    with pytest.raises(ValueError, match="`max_size` \\(5\\) must be at least"):
+        data.side_size(10, 10, shorter=10, max_size=5)

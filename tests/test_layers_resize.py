@@ -159,3 +159,30 @@ def test_jax_backend_parity_without_tensorflow(tmp_path, photos):
         ref = Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
                      fill_value=5.0)(x).numpy()
         np.testing.assert_allclose(np.array(out[policy]), ref, atol=1e-3, rtol=0)
+
+
+def test_differences_from_keras_resizing_are_the_documented_ones(photos):
+    """README's "Switching from keras.layers.Resizing" figures, measured here."""
+    chelsea = photos["chelsea"][None].astype("float32")  # 300 x 451
+    # Pad: Keras pads the input to the aspect ratio, then resizes; we place the
+    # scaled image on whole output pixels. Same kernel, no antialias.
+    ours = Resize(224, 224, policy="pad", antialias=False)(chelsea).numpy()
+    theirs = keras.layers.Resizing(224, 224, pad_to_aspect_ratio=True)(chelsea).numpy()
+    pad = np.abs(ours - theirs).mean()
+    assert 1.0 < pad < 5.0, pad
+    # Crop with a fractional box: Keras truncates it, we round half up.
+    noise = np.random.default_rng(0).integers(0, 256, (1, 7, 10, 1)).astype("float32")
+    ours = Resize(5, 4, policy="crop", method="nearest")(noise).numpy()
+    theirs = keras.layers.Resizing(5, 4, crop_to_aspect_ratio=True,
+                                   interpolation="nearest")(noise).numpy()
+    # Our box: height 7, width round(7 * 4 / 5 = 5.6) = 6, x = (10 - 6) // 2 = 2;
+    # Keras's: width int(5.6) = 5.
+    box = noise[:, :, 2:8]
+    np.testing.assert_array_equal(ours, Resize(5, 4, method="nearest")(box).numpy())
+    crop = np.abs(ours - theirs).max()
+    assert crop > 0, crop
+    # Antialias: Keras defaults to False, we to True (identical when False).
+    np.testing.assert_allclose(
+        Resize(100, 150, antialias=False)(chelsea).numpy(),
+        keras.layers.Resizing(100, 150)(chelsea).numpy(), atol=1e-3)
+    print(f"pad mean difference {pad:.2f}, crop max difference {crop:.0f}")
