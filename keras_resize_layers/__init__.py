@@ -10,4 +10,16 @@ from keras_resize_layers.resizing import resize, resized_crop
 
 __version__ = "0.1.0"
 
+_SUBMODULES = ("layers", "data", "decode", "serving", "distributed", "annotations")
+
+
+def __getattr__(name):
+    """`krl.layers`, `krl.data`, ... load on first use (the TensorFlow-only ones
+    import TensorFlow then, not at `import keras_resize_layers`)."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = ["resize", "resized_crop", "augmentation_from_image_data_generator", "METHODS", "POLICIES", "__version__"]
