@@ -46,7 +46,6 @@ def check_inputs(inputs, bounding_box_format):
 
 def to_xyxy(bk, boxes, fmt, height, width):
     """float32 `(..., 4)` boxes in `fmt` -> absolute `(x1, y1, x2, y2)` tuple."""
-    xnp = bk.numpy
     a, b, c, d = (boxes[..., i] for i in range(4))
     rel = fmt.startswith("rel_")
     base = fmt[4:] if rel else fmt
@@ -63,7 +62,6 @@ def to_xyxy(bk, boxes, fmt, height, width):
     if rel:
         x1, x2 = x1 * width, x2 * width
         y1, y2 = y1 * height, y2 * height
-    del xnp
     return x1, y1, x2, y2
 
 

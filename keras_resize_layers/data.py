@@ -199,7 +199,7 @@ def resize_to_side(images, shorter=None, longer=None, max_size=None, method="bil
     if isinstance(images, tf.RaggedTensor):
         from keras_resize_layers import tf_ops
 
-        tf_ops.ragged_to_dense(images)  # the same checks as resize (rank, uniform rows)
+        images = tf_ops.check_ragged(images)  # resize's checks, without padding the batch
         return tf.map_fn(
             lambda image: tf.RaggedTensor.from_tensor(one(image.to_tensor()), ragged_rank=2),
             images,
@@ -557,35 +557,16 @@ def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key
         hint = _dct_hint(opts["size"], opts["policy"], opts["crop_fraction"])
     fill = resize_options.get("fill_value", 0.0)
 
-    def split(element):
-        if isinstance(element, dict):
-            if image_key not in element:
-                raise KeyError(f"The dataset element is a dict without an {image_key!r} key "
-                               f"(keys: {sorted(element)}).")
-            name = element.get(name_key) if name_key else None
-            return element[image_key], name
-        if isinstance(element, tuple):
-            return element[0], None
-        return element, None
-
     def label(index, element):
-        name = split(element)[1]
+        name = _element_name((element,), name_key)
         if name is None:
             return tf.strings.join(["element ", tf.strings.as_string(index)])
         return tf.strings.as_string(name) if name.dtype != tf.string else name
 
-    def replace(element, image):
-        if isinstance(element, dict):
-            return {**element, image_key: image}
-        if isinstance(element, tuple):
-            return (image,) + tuple(element[1:])
-        return image
-
     def transform(contents):
-        if size is None:
-            return decode.decode_image(contents, None, fill, max_pixels=limit)
-        image = decode.decode_image(contents, hint, fill, max_pixels=limit)
-        return _resize(image, opts)
+        image = decode.decode_image(contents, None if size is None else hint, fill,
+                                    max_pixels=limit)
+        return image if size is None else _resize(image, opts)
 
     def placeholder():
         if size is None:
@@ -593,12 +574,14 @@ def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key
         return tf.zeros([*opts["size"], 3], opts["dtype"])
 
     def attempt(index, element):
-        image = transform(split(element)[0])
-        return tf.constant(True), tf.constant(""), label(index, element), replace(element, image)
+        contents, rest, kind = _split((element,), image_key)
+        return (tf.constant(True), tf.constant(""), label(index, element),
+                _join(transform(contents), rest, kind, image_key))
 
     def failed(index, element):
-        reason = decode.reason_of_failure(split(element)[0], limit)
-        return tf.constant(False), reason, label(index, element), replace(element, placeholder())
+        contents, rest, kind = _split((element,), image_key)
+        return (tf.constant(False), decode.reason_of_failure(contents, limit),
+                label(index, element), _join(placeholder(), rest, kind, image_key))
 
     def guarded(index, *element):
         element = element[0] if len(element) == 1 else element

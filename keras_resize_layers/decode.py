@@ -59,9 +59,10 @@ class _Reader:
     def __init__(self, contents):
         self.contents = contents
         self.length = tf.cast(tf.strings.length(contents), tf.int64)
-        head = tf.strings.join([tf.strings.substr(contents, 0, self.HEAD), _PAD + _PAD])
-        self.head = tf.cast(tf.io.decode_raw(tf.strings.substr(head, 0, self.HEAD), tf.uint8),
-                            tf.int64)
+        self._head_text = tf.strings.join([tf.strings.substr(contents, 0, self.HEAD),
+                                           _PAD + _PAD])
+        self.head = tf.cast(tf.io.decode_raw(tf.strings.substr(self._head_text, 0, self.HEAD),
+                                             tf.uint8), tf.int64)
         self._padded = {}
 
     @property
@@ -93,8 +94,7 @@ class _Reader:
 
     def text(self, offset, n):
         if self._static(offset, n):
-            return tf.strings.substr(tf.strings.join([tf.strings.substr(self.contents, 0, self.HEAD),
-                                                      _PAD + _PAD]), offset, n)
+            return tf.strings.substr(self._head_text, offset, n)
         offset = tf.clip_by_value(tf.cast(offset, tf.int64), 0, self.length)
         return tf.strings.substr(self.padded, offset, n)
 

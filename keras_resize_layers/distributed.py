@@ -20,7 +20,8 @@ class Delivery:
     """Iterates a distributed dataset, stripping and counting element ids.
 
     Args:
-        dataset: a dataset of `(id, element...)` tuples (ids unique per epoch).
+        dataset: a dataset of `(id, element...)` tuples (ids unique per epoch);
+            None when `remote` is given.
         expected: the number of elements of one epoch (ids 0..expected-1),
             or `None` for the source's cardinality if known.
         with_ids: yield `(ids, element)` instead of `element`.
@@ -41,6 +42,9 @@ class Delivery:
     """
 
     def __init__(self, dataset, expected=None, with_ids=False, timeout_s=None, remote=None):
+        if timeout_s is not None and remote is None:
+            raise ValueError("`timeout_s` needs `remote` (the registered dataset): build the "
+                             "Delivery with `distribute(..., timeout_s=...)`.")
         self.dataset = dataset
         self.expected = expected
         self.with_ids = with_ids
@@ -51,7 +55,7 @@ class Delivery:
         self.reader = None  # the child process of the last timed pass
 
     def _elements(self):
-        if self.timeout_s is None or self.remote is None:
+        if self.remote is None:
             yield from self.dataset
             return
         import pickle
@@ -155,16 +159,17 @@ def distribute(dataset, service, expected=None, job_name=None,
     if expected is None:
         cardinality = int(dataset.cardinality())
         expected = cardinality if cardinality >= 0 else None
-    remote = dataset.apply(tf.data.experimental.service.distribute(
-        processing_mode=processing_mode, service=service, job_name=job_name, **kwargs))
-    reader = None
-    if timeout_s is not None:
-        read_kwargs = {k: v for k, v in kwargs.items() if k != "compression"}
-        dataset_id = tf.data.experimental.service.register_dataset(
-            service, dataset, **{k: v for k, v in kwargs.items() if k == "compression"})
-        reader = (service, dataset_id.numpy(), dataset.element_spec, processing_mode,
-                  job_name, read_kwargs)
-    return Delivery(remote, expected, with_ids, timeout_s, reader)
+    if timeout_s is None:
+        remote = dataset.apply(tf.data.experimental.service.distribute(
+            processing_mode=processing_mode, service=service, job_name=job_name, **kwargs))
+        return Delivery(remote, expected, with_ids)
+    # With a timeout the client runs in a reader process (see `Delivery`).
+    read_kwargs = {k: v for k, v in kwargs.items() if k != "compression"}
+    dataset_id = tf.data.experimental.service.register_dataset(
+        service, dataset, **{k: v for k, v in kwargs.items() if k == "compression"})
+    reader = (service, dataset_id.numpy(), dataset.element_spec, processing_mode,
+              job_name, read_kwargs)
+    return Delivery(None, expected, with_ids, timeout_s, reader)
 
 
 def _reader_main():

@@ -39,6 +39,21 @@ def ragged_to_dense(images):
     Raises InvalidArgumentError when an image's rows differ in length or an
     image is empty.
     """
+    images, heights, widths, checks = _ragged_sizes(images)
+    with tf.control_dependencies(checks):
+        dense = images.to_tensor()
+    return dense, heights, widths
+
+
+def check_ragged(images):
+    """The ragged batch itself, after `ragged_to_dense`'s checks (no padding)."""
+    images, _, _, checks = _ragged_sizes(images)
+    with tf.control_dependencies(checks):
+        return images.with_flat_values(tf.identity(images.flat_values))
+
+
+def _ragged_sizes(images):
+    """(images with uniform channels, heights, widths, run-time checks)."""
     if images.shape.rank != 4:
         raise ValueError(
             "A ragged batch of images must have rank 4 (N, None, None, C). "
@@ -72,9 +87,7 @@ def ragged_to_dense(images):
             "holds an empty image (height or width 0).",
         )
     )
-    with tf.control_dependencies(checks):
-        dense = images.to_tensor()
-    return dense, heights, widths
+    return images, heights, widths, checks
 
 
 def _uniform_channels(images):
