@@ -20,8 +20,8 @@ import numpy as np  # noqa: E402
 
 import keras_resize_layers as krl  # noqa: E402
 from benchmarks import photos, reference  # noqa: E402
-from keras_resize_layers import backend as backend_lib  # noqa: E402
-from keras_resize_layers import taps  # noqa: E402
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import taps
 
 BATCH = 256
 

@@ -4,13 +4,13 @@
 backends); the TensorFlow-only modules (`data`, `serving`) load on use.
 """
 
-from keras_resize_layers.image_data_generator import augmentation_from_image_data_generator
-from keras_resize_layers.options import METHODS, POLICIES
-from keras_resize_layers.resizing import resize, resized_crop
+from keras_resize_layers.migration import augmentation_from_image_data_generator
+from keras_resize_layers._core.options import METHODS, POLICIES
+from keras_resize_layers._core.resizing import resize, resized_crop
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("layers", "data", "decode", "serving", "distributed", "annotations")
+_SUBMODULES = ("layers", "data", "decode", "serving", "distributed", "migration")
 
 
 def __getattr__(name):

@@ -4,8 +4,9 @@ TensorFlow only. Each function returns a map function built on the same core
 as the matching layer, so a pipeline and a model give the same pixels.
 """
 
-from keras_resize_layers import annotations, options
-from keras_resize_layers.resizing import check_pad_position, resize
+from keras_resize_layers._core import annotations
+from keras_resize_layers._core import options
+from keras_resize_layers._core.resizing import check_pad_position, resize
 
 
 def _element_name(element, name_key):
@@ -105,7 +106,7 @@ def resize_fn(height, width, method="bilinear", antialias=True,
         inputs = _keras_dict(element)
         if inputs is None:
             return plain(*element)
-        from keras_resize_layers import backend as backend_lib
+        from keras_resize_layers._core import backend as backend_lib
 
         return annotations.resize_dict(backend_lib.get("tensorflow"), inputs, opts["size"],
                                        dict(opts, from_policy=True), box_format, data_format,
@@ -179,8 +180,8 @@ def resize_to_side(images, shorter=None, longer=None, max_size=None, method="bil
     """
     import tensorflow as tf
 
-    from keras_resize_layers import backend as backend_lib
-    from keras_resize_layers import resizing
+    from keras_resize_layers._core import backend as backend_lib
+    from keras_resize_layers._core import resizing
 
     opts = options.check_options(1, 1, method, antialias, "stretch", 1.0, 0.0, dtype)
     bk = backend_lib.get("tensorflow")
@@ -197,7 +198,7 @@ def resize_to_side(images, shorter=None, longer=None, max_size=None, method="bil
     if isinstance(images, tf.RaggedTensor) and images.shape.rank == 3:
         images = images.to_tensor()  # one image sliced from a ragged batch
     if isinstance(images, tf.RaggedTensor):
-        from keras_resize_layers import tf_ops
+        from keras_resize_layers._tf import ops as tf_ops
 
         images = tf_ops.check_ragged(images)  # resize's checks, without padding the batch
         return tf.map_fn(
@@ -246,9 +247,9 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
     """
     import tensorflow as tf
 
-    from keras_resize_layers import augment
-    from keras_resize_layers import backend as backend_lib
-    from keras_resize_layers import resizing
+    from keras_resize_layers._core import augment
+    from keras_resize_layers._core import backend as backend_lib
+    from keras_resize_layers._core import resizing
 
     opts = options.check_options(height, width, method, antialias, "stretch", 1.0,
                                  0.0, dtype)

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_resize_layers import annotations, backend, data
+from keras_resize_layers import data
+from keras_resize_layers._core import annotations
+from keras_resize_layers._core import backend
 from keras_resize_layers.layers import (RandomBrightnessScale, RandomResizedCrop,
                                         RandomResolution, Resize)
 

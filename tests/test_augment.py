@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from keras_resize_layers import augment, backend
+from keras_resize_layers._core import augment
+from keras_resize_layers._core import backend
 
 BK = backend.get("tensorflow")
 SCALE, RATIO = (0.08, 1.0), (3 / 4, 4 / 3)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from keras_resize_layers import backend, geometry
+from keras_resize_layers._core import backend
+from keras_resize_layers._core import geometry
 
 
 def _g(policy, h, w, size, crop_fraction=1.0):
@@ -48,7 +49,7 @@ def test_stretch_uses_whole_image():
 def test_no_int32_overflow_for_huge_sides():
     import tensorflow as tf
 
-    from keras_resize_layers import backend
+    from keras_resize_layers._core import backend
 
     bk = backend.get("tensorflow")
     g = geometry.for_policy(bk, "crop", tf.constant([1]), tf.constant([150000]), (16384, 16384))

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from keras_resize_layers import backend, kernels
+from keras_resize_layers._core import backend
+from keras_resize_layers._core import kernels
 
 XNP = backend.get("tensorflow").numpy
 

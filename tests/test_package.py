@@ -11,7 +11,7 @@ layers = krl.layers
 assert layers.Resize.__name__ == "Resize"
 assert "tensorflow" not in sys.modules, "krl.layers pulled in TensorFlow"
 assert krl.data.decode_images and krl.serving.export and krl.distributed.distribute
-assert krl.decode.inspect and krl.annotations.BOX_FORMATS
+assert krl.decode.inspect and krl.migration.replace_resizing
 try:
     krl.nonexistent
 except AttributeError as error:

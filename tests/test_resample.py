@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_resize_layers import backend, geometry, resample
+from keras_resize_layers._core import backend
+from keras_resize_layers._core import geometry
+from keras_resize_layers._core import resample
 
 BK = backend.get("tensorflow")
 

@@ -8,7 +8,7 @@ from PIL import Image
 import keras_resize_layers as krl
 from keras_resize_layers import resize
 from keras_resize_layers import data
-from keras_resize_layers import options
+from keras_resize_layers._core import options
 from conftest import exact_area_weights
 
 TOL = 1e-3  # on the 0..255 scale
@@ -244,7 +244,7 @@ def test_auto_picks_taps_for_static_sizes_and_tf_kernels_otherwise(photos, metho
 
 
 def test_taps_fall_back_beyond_the_largest_bucket():
-    from keras_resize_layers import taps
+    from keras_resize_layers._core import taps
 
     image = np.random.default_rng(1).integers(0, 256, (1, 2100, 30, 1)).astype("uint8")
     assert 2 * 2100 // 20 + 1 > taps.MAX_TAPS
@@ -328,7 +328,7 @@ def test_image_sizes_in_tf_data_padded_batch_and_under_xla(photos):
 
 
 def test_per_image_taps_beyond_the_largest_bucket_use_tf_kernels():
-    from keras_resize_layers import tf_taps
+    from keras_resize_layers._tf import taps as tf_taps
 
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 256, (2000, 30, 1), dtype=np.uint8),

@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_resize_layers import backend, geometry, resample, taps
+from keras_resize_layers._core import backend
+from keras_resize_layers._core import geometry
+from keras_resize_layers._core import resample
+from keras_resize_layers._core import taps
 
 TF = backend.get("tensorflow")
 

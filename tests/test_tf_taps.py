@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from keras_resize_layers import tf_taps
+from keras_resize_layers._tf import taps as tf_taps
 
 
 def test_pad_size_ladder_is_half_octaves_and_covers_every_size():

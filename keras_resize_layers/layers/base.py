@@ -1,7 +1,7 @@
 """The base of the library's layers: Keras's `DataLayer`, minus one cast."""
 
 import keras
-from keras.src.layers.preprocessing.data_layer import DataLayer
+from keras_resize_layers._compat import DataLayer
 
 
 class ImageDataLayer(DataLayer):
@@ -14,6 +14,44 @@ class ImageDataLayer(DataLayer):
     throughput at 512² -> 224², see BUILD_NOTES). With the TensorFlow backend
     no switch is needed, so the layer is called directly.
     """
+
+    # XLA and ragged batches (BUILD_NOTES, "Ragged batches meet XLA"): on the
+    # TensorFlow backend a layer built on images of unknown height or width may
+    # be fed ragged batches, whose ragged -> dense step has no XLA kernel and a
+    # data-dependent shape. Such a layer reports `supports_jit = False`, so
+    # Keras compiles the model's steps without XLA (`jit_compile="auto"`, the
+    # default, silently; `jit_compile=True` with Keras's warning). A layer
+    # built on a known size keeps XLA. Set `layer.supports_jit` to override.
+    _jit_override = None
+    _static_size = None
+
+    @property
+    def supports_jit(self):
+        if self._jit_override is not None:
+            return self._jit_override
+        if keras.backend.backend() != "tensorflow":
+            return True
+        return bool(self._static_size)
+
+    @supports_jit.setter
+    def supports_jit(self, value):
+        if getattr(self, "_krl_initialized", False):  # Layer.__init__ sets True first
+            self.__dict__["_jit_override"] = None if value is None else bool(value)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.__dict__["_krl_initialized"] = True
+
+    def build(self, input_shape):
+        shape = input_shape.get("images") if isinstance(input_shape, dict) else input_shape
+        try:
+            shape = tuple(shape)
+            spatial = shape[-2:] if getattr(self, "data_format", None) == "channels_first" \
+                else shape[-3:-1]
+            self.__dict__["_static_size"] = len(shape) >= 3 and None not in spatial
+        except TypeError:
+            self.__dict__["_static_size"] = False
+        self.built = True
 
     def __call__(self, inputs, **kwargs):
         if keras.backend.backend() == "tensorflow":

@@ -2,7 +2,9 @@
 
 import keras
 
-from keras_resize_layers import augment, options
+from keras_resize_layers import _compat
+from keras_resize_layers._core import augment
+from keras_resize_layers._core import options
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -54,7 +56,7 @@ class RandomBrightnessScale(ImageDataLayer):
         batch_shape = (shape[0], 1, 1, 1) if len(images.shape) == 4 else (1, 1, 1)
         lo, hi = self.factor_range
         factors = bk.random.uniform(batch_shape, minval=lo, maxval=hi,
-                                    seed=self._get_seed_generator(bk._backend))
+                                    seed=_compat.seed_generator(self, bk.name))
         out = bk.cast(images, "float32") * factors
         out = bk.numpy.clip(out, self.value_range[0], self.value_range[1])
         return bk.cast(out, self.compute_dtype)

@@ -2,9 +2,12 @@
 
 import keras
 
-from keras_resize_layers import annotations, augment, options
-from keras_resize_layers import backend as backend_lib
-from keras_resize_layers import resizing as resize_lib
+from keras_resize_layers import _compat
+from keras_resize_layers._core import annotations
+from keras_resize_layers._core import augment
+from keras_resize_layers._core import options
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import resizing as resize_lib
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -77,7 +80,7 @@ class RandomResizedCrop(ImageDataLayer):
         self.output_dtype = None if output_dtype is None else opts["dtype"]
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
-        self._convert_input_args = False
+        _compat.keep_input_dtype(self)
 
     def _opts(self):
         return options.check_options(
@@ -124,7 +127,7 @@ class RandomResizedCrop(ImageDataLayer):
     def _boxes_for(self, batch, seed=None):
         bk = self.backend
         n = bk.shape(batch.raw)[0]
-        seed = seed if seed is not None else self._get_seed_generator(bk._backend)
+        seed = seed if seed is not None else _compat.seed_generator(self, bk.name)
         uniforms = bk.random.uniform((n, augment.ATTEMPTS, 4), seed=seed)
         zeros = bk.numpy.zeros((n,), "int32")
         return augment.random_resized_crop_boxes(

@@ -2,8 +2,9 @@
 
 import keras
 
-from keras_resize_layers import options
-from keras_resize_layers.resizing import resize
+from keras_resize_layers import _compat
+from keras_resize_layers._core import options
+from keras_resize_layers._core.resizing import resize
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -65,7 +66,17 @@ class RandomResolution(ImageDataLayer):
         self.output_dtype = None if output_dtype is None else opts["dtype"]
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
-        self._convert_input_args = False
+        _compat.keep_input_dtype(self)
+
+    @property
+    def supports_jit(self):
+        """False unless set: the training output's shape changes from batch to
+        batch, which a compiled step cannot do (Keras then runs without XLA)."""
+        return bool(self._jit_override)
+
+    @supports_jit.setter
+    def supports_jit(self, value):
+        ImageDataLayer.supports_jit.fset(self, value)
 
     def _resize(self, images, size):
         return resize(images, size, method=self.method, antialias=self.antialias,
@@ -78,7 +89,7 @@ class RandomResolution(ImageDataLayer):
         if not training:
             return self._resize(images, self.inference_size)
         bk = self.backend
-        seed = self._get_seed_generator(bk._backend)
+        seed = _compat.seed_generator(self, bk.name)
         u = bk.random.uniform((), seed=seed)
         index = bk.cast(bk.numpy.minimum(bk.numpy.floor(u * len(self.sizes)),
                                          len(self.sizes) - 1), "int32")

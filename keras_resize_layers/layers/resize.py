@@ -2,9 +2,11 @@
 
 import keras
 
-from keras_resize_layers import annotations, options
-from keras_resize_layers import backend as backend_lib
-from keras_resize_layers.resizing import check_pad_position, resize
+from keras_resize_layers import _compat
+from keras_resize_layers._core import annotations
+from keras_resize_layers._core import options
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core.resizing import check_pad_position, resize
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -80,7 +82,7 @@ class Resize(ImageDataLayer):
         self.fill_value = opts["fill_value"]
         self.output_dtype = None if output_dtype is None else opts["dtype"]
         # Integer images pass through as they are; the core casts them.
-        self._convert_input_args = False
+        _compat.keep_input_dtype(self)
         self.supports_masking = False
 
     def call(self, inputs):

@@ -18,9 +18,9 @@ import functools
 
 import tensorflow as tf
 
-from keras_resize_layers import backend as backend_lib
-from keras_resize_layers import resample
-from keras_resize_layers import taps as taps_lib
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import resample
+from keras_resize_layers._core import taps as taps_lib
 
 # Sizes known only at run time: fewer programs (each is chosen at run time).
 DYNAMIC_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
@@ -110,7 +110,7 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     Returns:
         float32 `(N, height, width, C)`.
     """
-    from keras_resize_layers import tf_ops
+    from keras_resize_layers._tf import ops as tf_ops
 
     bk = backend_lib.get("tensorflow")
     images = tf.convert_to_tensor(images)

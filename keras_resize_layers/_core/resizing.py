@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from keras_resize_layers import backend as backend_lib
-from keras_resize_layers import geometry as geometry_lib
-from keras_resize_layers import options
-from keras_resize_layers import resample as resample_lib
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import geometry as geometry_lib
+from keras_resize_layers._core import options
+from keras_resize_layers._core import resample as resample_lib
 
 IMPLEMENTATIONS = ("auto", "taps", "matmul", "tf")
 
@@ -216,8 +216,16 @@ def prepare(bk, images, image_sizes=None):
                              "carries its images' sizes.")
         if bk.name != "tensorflow":
             raise ValueError("Ragged batches need the TensorFlow backend.")
-        from keras_resize_layers import tf_ops
+        from keras_resize_layers._tf import ops as tf_ops
 
+        if tf_ops.in_xla_context():
+            raise ValueError(
+                "A ragged batch cannot be resized inside a function that XLA compiles "
+                "(jit_compile=True): its ragged -> dense step has no XLA kernel and a "
+                "shape that depends on the data. Let Keras compile the model without XLA "
+                "(the library's layers ask for it on their own unless `supports_jit` was "
+                "set to True), resize in tf.data (`data.resize_fn` after `ragged_batch`), "
+                "or feed a zero-padded batch with `image_sizes`.")
         in_dtype = options.check_dtype(images.dtype.name, argument="image dtype")
         dense, heights, widths = tf_ops.ragged_to_dense(images)
         return Batch(dense, heights, widths, in_dtype, False, False, bk)
@@ -237,7 +245,7 @@ def prepare(bk, images, image_sizes=None):
     if unbatched:
         images = bk.numpy.expand_dims(images, 0)
     if bk.name == "tensorflow" and None in shape[-3:-1]:
-        from keras_resize_layers import tf_ops
+        from keras_resize_layers._tf import ops as tf_ops
 
         images = tf_ops.assert_nonempty(images)
     dyn = bk.shape(images)
@@ -296,7 +304,7 @@ def _taps_plan(batch, opts, shared):
     """The taps' plan when the batch's size is static and the policy fixed."""
     if not (shared and opts.get("from_policy")):
         return None
-    from keras_resize_layers import taps
+    from keras_resize_layers._core import taps
 
     return taps.static_plan(batch.raw, opts["size"], opts["method"], opts["antialias"],
                             opts["policy"], opts["crop_fraction"])
@@ -305,7 +313,7 @@ def _taps_plan(batch, opts, shared):
 def _resample(bk, batch, opts, geometry, shared, implementation):
     tf_cpu = False
     if bk.name == "tensorflow":
-        from keras_resize_layers import tf_ops
+        from keras_resize_layers._tf import ops as tf_ops
 
         tf_cpu = tf_ops.cpu_outside_xla()
     plan = _taps_plan(batch, opts, shared) if implementation in ("auto", "taps") else None
@@ -329,25 +337,25 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
                 raise ValueError(
                     f'implementation="taps" on the {bk.name} backend needs a dense batch '
                     "whose height and width are known while tracing, and a fixed policy.")
-            from keras_resize_layers import tf_taps
+            from keras_resize_layers._tf import taps as tf_taps
 
             return tf_taps.resample_dynamic(
                 batch.raw, batch.heights, batch.widths, opts["size"], geometry,
                 opts["method"], opts["antialias"], opts["fill_value"],
                 opts["policy"] if opts.get("from_policy") else "boxes")
         if "taps" in plan and tf_cpu:
-            from keras_resize_layers import tf_taps
+            from keras_resize_layers._tf import taps as tf_taps
 
             return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
                                          opts["policy"])
         if "taps" in plan:
-            from keras_resize_layers import taps
+            from keras_resize_layers._core import taps
 
             return taps.resample_static(bk, batch.raw, opts["size"], plan, opts["fill_value"],
                                         opts["policy"])
         # Beyond taps.MAX_TAPS: the dense matmul.
     if implementation == "tf":
-        from keras_resize_layers import tf_ops
+        from keras_resize_layers._tf import ops as tf_ops
 
         policy = opts["policy"] if opts.get("from_policy") and shared else "boxes"
         return tf_ops.resample_with_tf_kernels(
@@ -394,12 +402,12 @@ def resized_crop(images, boxes, size, method="bilinear", antialias=True,
             f"Received: boxes.shape={tuple(boxes.shape)}"
         )
     if bk.name == "tensorflow":
-        from keras_resize_layers import tf_ops
+        from keras_resize_layers._tf import ops as tf_ops
 
         boxes = tf_ops.assert_boxes_inside(boxes, batch.heights, batch.widths)
     geometry = dict(box_y=boxes[:, 0], box_x=boxes[:, 1], box_h=boxes[:, 2],
                     box_w=boxes[:, 3])
-    from keras_resize_layers import augment
+    from keras_resize_layers._core import augment
 
     geometry = augment.full_placement(bk, geometry, opts["size"])
     return from_channels_last(bk, finish(bk, batch, opts, geometry, implementation),

@@ -13,7 +13,7 @@ ResizeBicubic (including its 1/1024-pixel weight table) and
 ResizeNearestNeighbor with half-pixel centres, and ResizeArea.
 """
 
-from keras_resize_layers import kernels
+from keras_resize_layers._core import kernels
 
 _TINY = 1000.0 * 1.1754944e-38  # ScaleAndTranslate's "zero total weight" threshold
 

@@ -24,9 +24,9 @@ import functools
 
 import numpy as np
 
-from keras_resize_layers import backend as backend_lib
-from keras_resize_layers import geometry as geometry_lib
-from keras_resize_layers import resample
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import geometry as geometry_lib
+from keras_resize_layers._core import resample
 
 TAP_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
 MAX_TAPS = TAP_BUCKETS[-1]

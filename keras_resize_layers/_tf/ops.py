@@ -8,29 +8,43 @@ backend is TensorFlow.
 """
 
 import tensorflow as tf
-from tensorflow.python.ops import control_flow_util
+
+from keras_resize_layers import _compat
 
 
-def in_xla_context():
-    """True while tracing a function that XLA compiles (`jit_compile=True`)."""
-    graph = tf.compat.v1.get_default_graph()
-    return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+in_xla_context = _compat.in_xla_context
 
 
 def gpu_available():
     return bool(tf.config.list_logical_devices("GPU"))
 
 
+def in_tf_data_function():
+    """True while tracing a tf.data function (`Dataset.map`, `filter`,
+    `interleave`, ..., or a function they call): tf.data runs those on the
+    host CPU, whatever accelerators the machine has."""
+    graph = tf.compat.v1.get_default_graph()
+    while graph is not None:
+        name = getattr(graph, "name", None) or ""
+        if name.startswith(("Dataset_", "tf_data_")):
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
+
+
 def cpu_outside_xla():
     """True where `auto` takes TensorFlow's CPU paths (the taps as XLA
-    programs, per-image plans, TF's kernels for one run-time size): a
-    CPU-only TensorFlow, outside XLA.
+    programs, per-image plans, TF's kernels for one run-time size): outside
+    XLA, on a CPU-only TensorFlow or inside a tf.data function (which runs on
+    the host even when a GPU is present).
 
     On a GPU and inside a function XLA already compiles, static sizes use the
     taps as plain ops (fused by XLA where it compiles) and the rest the matmul
     (TF's resize kernels have no XLA lowering).
     """
-    return not in_xla_context() and not gpu_available()
+    if in_xla_context():
+        return False
+    return in_tf_data_function() or not gpu_available()
 
 
 def ragged_to_dense(images):

@@ -10,9 +10,9 @@ gets label -1 and zeros, as Keras marks boxes to ignore; padded box tensors
 Backend-agnostic (`bk`, see `backend.py`), except ragged boxes.
 """
 
-from keras_resize_layers import backend as backend_lib
-from keras_resize_layers import geometry as geometry_lib
-from keras_resize_layers import options
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import geometry as geometry_lib
+from keras_resize_layers._core import options
 
 BOX_FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy", "rel_yxyx",
                "rel_xywh", "rel_center_xywh", "rel_center_yxhw")
@@ -156,7 +156,7 @@ def transform_dict(bk, inputs, size, opts, geometry_fn, bounding_box_format, dat
     `geometry_fn(batch)` returns the per-image geometry of a prepared
     channels-last batch; `opts` are the checked resize options.
     """
-    from keras_resize_layers import resizing
+    from keras_resize_layers._core import resizing
 
     check_inputs(inputs, bounding_box_format)
     images = resizing.to_channels_last(bk, inputs["images"], data_format)

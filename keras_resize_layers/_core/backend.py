@@ -1,20 +1,20 @@
 """Access to a Keras backend's op namespaces without importing TensorFlow.
 
 The core functions take `bk`, an object with the attributes of
-`keras.src.backend.<name>` (`numpy`, `cast`, `convert_to_tensor`, `shape`,
-`name`). Keras's own data layers use the same object (`DynamicBackend`) to run
+a Keras backend module (`numpy`, `cast`, `convert_to_tensor`, `shape`, `name`),
+from `_compat.dynamic_backend`. Keras's own data layers use the same object to run
 the TensorFlow implementation inside `tf.data` whatever the global backend is.
 """
 
-from keras.src.utils.backend_utils import DynamicBackend
+from keras_resize_layers import _compat
 
 
 def get(backend=None):
     """Returns a backend namespace: the global one, a named one, or `backend` itself."""
     if backend is None:
-        return DynamicBackend()
+        return _compat.dynamic_backend()
     if isinstance(backend, str):
-        return DynamicBackend(backend)
+        return _compat.dynamic_backend(backend)
     return backend
 
 

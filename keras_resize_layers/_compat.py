@@ -1,0 +1,162 @@
+"""The only module that touches private Keras and TensorFlow APIs.
+
+Each private name is looked up here once, with a fallback for Keras or
+TensorFlow releases that moved or removed it, so a release that breaks one
+shows up in one place (and in `tests/test_compat.py`, which runs every
+fallback). Keras is pinned in `setup.py` to the minor versions the tests run;
+`.ci/run` also runs the layer tests against the newest Keras 3 release.
+"""
+
+import importlib
+import sys
+import types
+
+import keras
+
+
+def _private(path, name):
+    """`getattr(import_module(path), name)`, or None when either is gone."""
+    try:
+        return getattr(importlib.import_module(path), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+# --- backend namespaces -------------------------------------------------------------
+
+class OpsBackend:
+    """Fallback for Keras's `DynamicBackend`: the ops of the global backend
+    through the public `keras.ops` (no switching to another backend)."""
+
+    def __init__(self, backend=None):
+        self._backend = backend or keras.backend.backend()
+        if self._backend != keras.backend.backend():
+            raise RuntimeError(
+                f"This Keras release has no DynamicBackend: the {self._backend} backend "
+                f"cannot be used while the global backend is {keras.backend.backend()}.")
+        self.numpy = keras.ops
+        self.random = keras.random
+
+    name = property(lambda self: self._backend)
+
+    def set_backend(self, backend):
+        if backend != keras.backend.backend():
+            raise RuntimeError("This Keras release has no DynamicBackend: a layer cannot "
+                               f"switch to the {backend} backend inside tf.data.")
+
+    def reset(self):
+        pass
+
+    def cast(self, x, dtype):
+        return keras.ops.cast(x, dtype)
+
+    def convert_to_tensor(self, x, dtype=None):
+        return keras.ops.convert_to_tensor(x, dtype)
+
+    def shape(self, x):
+        return keras.ops.shape(x)
+
+
+_DYNAMIC_BACKEND = _private("keras.src.utils.backend_utils", "DynamicBackend")
+
+
+def dynamic_backend(name=None):
+    """An object with a backend's op namespaces (`numpy`, `cast`, `shape`, ...)."""
+    cls = _DYNAMIC_BACKEND or OpsBackend
+    return cls(name) if name else cls()
+
+
+# --- the base of the library's layers -------------------------------------------------
+
+def _in_tf_graph():
+    if "tensorflow" not in sys.modules:
+        return False
+    return not sys.modules["tensorflow"].executing_eagerly()
+
+
+class FallbackDataLayer(keras.layers.Layer):
+    """Fallback for Keras's `DataLayer` (`TFDataLayer` before Keras 3.12): a
+    layer that runs with TensorFlow ops when called inside a TensorFlow graph
+    (`tf.data`) whatever the global backend, and owns a seed generator."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.backend = dynamic_backend()
+
+    def __call__(self, inputs, **kwargs):
+        sample = keras.tree.flatten(inputs)[0]
+        if not isinstance(sample, keras.KerasTensor) and _in_tf_graph() and (
+                keras.backend.backend() != "tensorflow"):
+            self.backend.set_backend("tensorflow")
+            try:
+                return super().__call__(inputs, **kwargs)
+            finally:
+                self.backend.reset()
+        return super().__call__(inputs, **kwargs)
+
+    def _get_seed_generator(self, backend=None):
+        if backend is None or backend == keras.backend.backend():
+            return self.generator
+        generators = self.__dict__.setdefault("_krl_generators", {})
+        if backend not in generators:
+            generators[backend] = keras.random.SeedGenerator(self.seed, backend=self.backend)
+        return generators[backend]
+
+
+def _data_layer():
+    return (_private("keras.src.layers.preprocessing.data_layer", "DataLayer")
+            or _private("keras.src.layers.preprocessing.tf_data_layer", "TFDataLayer")
+            or FallbackDataLayer)
+
+
+DataLayer = _data_layer()
+
+
+def keep_input_dtype(layer):
+    """Asks Keras not to cast a layer's inputs to its compute dtype (uint8
+    images stay uint8). Keras reads the private `_convert_input_args`; a
+    release without it does not cast positional inputs of `DataLayer`s either."""
+    layer._convert_input_args = False
+
+
+def seed_generator(layer, backend_name):
+    """The layer's seed generator for `backend_name` (another backend's inside tf.data)."""
+    get = getattr(layer, "_get_seed_generator", None)
+    if get is None:
+        return layer.generator
+    return get(backend_name)
+
+
+# --- TensorFlow -------------------------------------------------------------------------
+
+def _xla_context_by_attributes(graph):
+    """Fallback of `control_flow_util.GraphOrParentsInXlaContext`: walks the graph
+    and its outer graphs looking for an XLA control-flow context."""
+    while graph is not None:
+        get = getattr(graph, "_get_control_flow_context", None)
+        context = get() if get else None
+        while context is not None:
+            if type(context).__name__ == "XLAControlFlowContext":
+                return True
+            context = getattr(context, "outer_context", None)
+        graph = getattr(graph, "outer_graph", None)
+    return False
+
+
+def in_xla_context():
+    """True while tracing a TensorFlow function that XLA compiles (`jit_compile=True`)."""
+    import tensorflow as tf
+
+    graph = tf.compat.v1.get_default_graph()
+    check = _private("tensorflow.python.ops.control_flow_util", "GraphOrParentsInXlaContext")
+    return bool(check(graph)) if check else _xla_context_by_attributes(graph)
+
+
+def keras_private_names():
+    """Which private names this Keras release provides (for tests and bug reports)."""
+    return types.SimpleNamespace(
+        DynamicBackend=_DYNAMIC_BACKEND is not None,
+        DataLayer=DataLayer is not FallbackDataLayer,
+        GraphOrParentsInXlaContext=_private("tensorflow.python.ops.control_flow_util",
+                                            "GraphOrParentsInXlaContext") is not None
+        if "tensorflow" in sys.modules else None)
