@@ -1,12 +1,19 @@
 """keras_resize_layers: resizing that gives the same pixels in training and serving.
 
-`import keras_resize_layers.layers` works without TensorFlow (JAX or PyTorch
-backends); the TensorFlow-only modules (`data`, `serving`) load on use.
+Public: `resize`, `resized_crop`, `replace_resizing`,
+`augmentation_from_image_data_generator` here; the modules `layers` (Keras
+layers, no TensorFlow needed), `data` (tf.data functions, decoding pipelines,
+directory loader), `decode`, `serving` (SavedModel export), `distributed`
+(tf.data service) and `migration`, which load on first use
+(`krl.layers.Resize` works after `import keras_resize_layers as krl`).
+`_core` (backend-agnostic math), `_tf` (TensorFlow internals) and `_compat`
+(private Keras/TensorFlow APIs) are internal.
 """
 
-from keras_resize_layers.migration import augmentation_from_image_data_generator
 from keras_resize_layers._core.options import METHODS, POLICIES
 from keras_resize_layers._core.resizing import resize, resized_crop
+from keras_resize_layers.migration import (augmentation_from_image_data_generator,
+                                           replace_resizing)
 
 __version__ = "0.1.0"
 
@@ -22,4 +29,11 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["resize", "resized_crop", "augmentation_from_image_data_generator", "METHODS", "POLICIES", "__version__"]
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES))
+
+
+__all__ = ["resize", "resized_crop", "replace_resizing",
+           "augmentation_from_image_data_generator", "METHODS", "POLICIES", "__version__",
+           *_SUBMODULES]

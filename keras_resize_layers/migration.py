@@ -1,8 +1,108 @@
-"""Migration from the deprecated `ImageDataGenerator` to Keras 3 layers."""
+"""Migration helpers: `keras.layers.Resizing` -> `Resize` in an existing model, and the
+deprecated `ImageDataGenerator` -> Keras 3 layers."""
 
 import math
 
 import keras
+import numpy as np
+
+__all__ = ["replace_resizing", "probe_image", "augmentation_from_image_data_generator"]
+
+
+def probe_image(height=300, width=451, channels=3):
+    """A deterministic float32 test image on the 0..255 scale: smooth shading, hard
+    edges and a zone plate whose rings reach the Nyquist limit, so that kernel,
+    antialiasing and crop differences all show in its resized pixels."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    shade = 255 * (0.5 + 0.25 * np.sin(x / width * 5.1) * np.cos(y / height * 3.7))
+    r2 = (x - width / 2) ** 2 + (y - height / 2) ** 2
+    radius = min(height, width) / 3  # the rings' frequency reaches Nyquist at the rim
+    zone = 127.5 * (1 + np.cos(np.pi * r2 / (2 * radius)))
+    edges = 255.0 * (((x // 17) + (y // 23)) % 2)
+    image = np.where(r2 < radius ** 2, zone,
+                     np.where(x < width / 4, edges, shade))
+    out = np.stack([np.roll(image, 7 * c, axis=1) for c in range(channels)], axis=-1)
+    return out.astype(np.float32)
+
+
+def _channels(layer):
+    try:
+        shape = tuple(layer.input.shape)
+    except (AttributeError, ValueError):
+        return 3
+    axis = 1 if getattr(layer, "data_format", "channels_last") == "channels_first" else -1
+    return shape[axis] or 3
+
+
+def replace_resizing(model, antialias=None, probe=None):
+    """Clones a model with every `keras.layers.Resizing` replaced by `layers.Resize`.
+
+    Works on Functional and Sequential models, nested models included. Every
+    other layer is cloned from its config and gets the original's weights;
+    the clone is not compiled (compile it as the original was). Each
+    replacement is `layers.Resize.from_keras(layer, antialias)`.
+
+    Args:
+        model: a Functional or Sequential `keras.Model`.
+        antialias: `None` (default) keeps each layer's own `antialias`
+            (Keras's default `False`: the pixels stay Keras's to 1e-3);
+            `True` switches to antialiased shrinking (this library's default).
+        probe: optional `(H, W, C)` image on the model's input scale for the
+            report; defaults to `probe_image()` (300x451, shading, edges and a
+            zone plate).
+
+    Returns:
+        `(clone, report)`: the new model and one dict per replaced layer with
+        `layer` (its name), `size`, `method`, `policy`, `antialias` (before ->
+        after) and `mean_abs_diff` / `max_abs_diff`, the difference of the two
+        layers' outputs on the probe (on the probe's scale, 0..255 by default).
+
+    Example:
+
+    >>> clone, report = replace_resizing(model, antialias=True)
+    >>> for row in report: print(row["layer"], row["mean_abs_diff"])
+    """
+    from keras_resize_layers.layers import Resize
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model. Received: {type(model).__name__}")
+    pairs, replaced = [], []
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.Resizing):
+            new = Resize.from_keras(layer, antialias=antialias)
+            replaced.append((layer, new))
+            return new
+        new = layer.__class__.from_config(layer.get_config())
+        pairs.append((layer, new))
+        return new
+
+    try:
+        cloned = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    except ValueError as error:
+        raise TypeError(
+            "replace_resizing works on Functional and Sequential models (nested ones "
+            "included); a subclassed model's call() cannot be rewritten. Build the "
+            "replacement with `layers.Resize.from_keras(layer)` by hand. Keras said: "
+            f"{error}") from error
+    for old, new in pairs:
+        if old.weights:
+            new.set_weights(old.get_weights())
+    report = []
+    for old, new in replaced:
+        channels = _channels(old)
+        image = probe_image(channels=channels) if probe is None else np.asarray(
+            probe, np.float32)
+        if old.data_format == "channels_first":
+            image = np.transpose(image, (2, 0, 1))
+        a = keras.ops.convert_to_numpy(old(image[None]))
+        b = keras.ops.convert_to_numpy(new(image[None]))
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        report.append(dict(
+            layer=old.name, size=(new.height, new.width), method=new.method,
+            policy=new.policy, antialias=(bool(old.antialias), new.antialias),
+            mean_abs_diff=float(diff.mean()), max_abs_diff=float(diff.max())))
+    return cloned, report
 
 SUPPORTED = (
     "rotation_range", "width_shift_range", "height_shift_range", "shear_range",

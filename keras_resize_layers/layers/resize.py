@@ -102,6 +102,44 @@ class Resize(ImageDataLayer):
             data_format=self.data_format, pad_position=self.pad_position,
         )
 
+    @classmethod
+    def from_keras(cls, layer, antialias=None, **overrides):
+        """The `Resize` equivalent to a `keras.layers.Resizing` layer.
+
+        Same size, kernel (`interpolation` -> `method`), aspect handling
+        (`crop_to_aspect_ratio` -> `policy="crop"`, `pad_to_aspect_ratio` ->
+        `policy="pad"` with its `fill_value`), `data_format`, dtype policy and
+        name. README ("Switching from keras.layers.Resizing") lists where the
+        pixels still differ.
+
+        Args:
+            layer: a `keras.layers.Resizing`.
+            antialias: `None` (default) keeps the layer's own `antialias`
+                (Keras's default is `False`), so the pixels stay Keras's to
+                1e-3; `True` switches to this library's antialiased default.
+            **overrides: other `Resize` arguments to set (e.g. `method`).
+
+        Example:
+
+        >>> Resize.from_keras(keras.layers.Resizing(224, 224), antialias=True)
+        """
+        if not isinstance(layer, keras.layers.Resizing):
+            raise TypeError("`layer` must be a keras.layers.Resizing. Received: "
+                            f"{type(layer).__name__}")
+        config = layer.get_config()
+        if config.get("fill_mode", "constant") != "constant":
+            raise ValueError(f"Resizing(fill_mode={config['fill_mode']!r}) has no "
+                             "equivalent: Resize pads with a constant `fill_value`.")
+        policy = ("crop" if config.get("crop_to_aspect_ratio") else
+                  "pad" if config.get("pad_to_aspect_ratio") else "stretch")
+        arguments = dict(
+            height=config["height"], width=config["width"], method=config["interpolation"],
+            antialias=bool(config.get("antialias", False)) if antialias is None else antialias,
+            policy=policy, fill_value=float(config.get("fill_value", 0.0)),
+            data_format=config.get("data_format"), name=layer.name, dtype=layer.dtype_policy)
+        arguments.update(overrides)
+        return cls(**arguments)
+
     def get_config(self):
         config = super().get_config()
         config.update(
