@@ -7,6 +7,12 @@ as the matching layer, so a pipeline and a model give the same pixels.
 from keras_resize_layers._core import annotations
 from keras_resize_layers._core import options
 from keras_resize_layers._core.resizing import check_pad_position, resize
+from keras_resize_layers._tf.directory import image_dataset_from_directory
+
+__all__ = ["resize_fn", "random_resized_crop_fn", "random_resized_crop", "side_size",
+           "resize_to_side", "resize_to_side_fn", "decode_fn", "decode_and_resize_fn",
+           "batched_decode_and_resize", "decode_images", "DecodedImages", "to_ragged",
+           "image_dataset_from_directory"]
 
 
 def _element_name(element, name_key):
@@ -298,6 +304,45 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
     return fn
 
 
+def random_resized_crop(height, width, seed=0, rerandomize_each_iteration=True,
+                        num_parallel_calls=None, **kwargs):
+    """Returns a dataset transformation doing RandomResizedCrop on every element.
+
+    `ds.apply(random_resized_crop(224, 224, seed=7))`: no `.enumerate()` to
+    remember. Each element gets its own stateless seed from
+    `tf.data.Dataset.random(seed)`, zipped with the elements in order, so
+    the boxes are the same run after run whatever `num_parallel_calls` is;
+    with `rerandomize_each_iteration=True` (default) every new iterator (every
+    epoch of `model.fit`) draws new boxes, still reproducibly; with `False`
+    every epoch repeats the first epoch's boxes.
+
+    Args:
+        height, width: output size.
+        seed: int.
+        rerandomize_each_iteration: new boxes per iteration (epoch).
+        num_parallel_calls: of the map; defaults to `tf.data.AUTOTUNE`.
+        **kwargs: the other arguments of `random_resized_crop_fn` (`scale`,
+            `ratio`, `method`, `antialias`, `dtype`, `image_key`,
+            `data_format`, `bounding_box_format`).
+
+    Example:
+
+    >>> ds = ds.apply(random_resized_crop(224, 224, seed=7)).batch(32)
+    """
+    import tensorflow as tf
+
+    fn = random_resized_crop_fn(height, width, seed=seed, **kwargs)
+    calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
+
+    def apply(dataset):
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=rerandomize_each_iteration)
+        pairs = tf.data.Dataset.zip(seeds, dataset)
+        return pairs.map(lambda s, *element: fn(s, *element), num_parallel_calls=calls)
+
+    return apply
+
+
 def decode_fn(size=None, fill_value=0.0, image_key="image", name_key=None):
     """Returns a map function decoding encoded images to uint8 RGB `(H, W, 3)`.
 
@@ -507,7 +552,7 @@ def _report(name, reason):
 
 
 def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key="image",
-                  max_pixels=None, **resize_options):
+                  max_pixels=None, min_size=None, **resize_options):
     """Decodes (and with `size`, resizes) the images of a dataset of encoded bytes.
 
     Every element is decoded on its own under a guard: whatever fails, in the
@@ -529,6 +574,9 @@ def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key
             it (see `DecodedImages`).
         max_pixels: largest declared `height * width` decoded; defaults to
             `decode.MAX_PIXELS`.
+        min_size: without `size`, optional `(height, width)`: JPEGs are
+            decoded at 1/2, 1/4 or 1/8 scale in the DCT domain while the
+            decoded image still covers it (with `size` this is automatic).
 
     Returns:
         `DecodedImages`.
@@ -565,7 +613,7 @@ def decode_images(dataset, size=None, on_error="raise", name_key=None, image_key
         return tf.strings.as_string(name) if name.dtype != tf.string else name
 
     def transform(contents):
-        image = decode.decode_image(contents, None if size is None else hint, fill,
+        image = decode.decode_image(contents, min_size if size is None else hint, fill,
                                     max_pixels=limit)
         return image if size is None else _resize(image, opts)
 

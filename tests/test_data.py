@@ -152,3 +152,25 @@ def test_resize_to_side_dense_ragged_and_in_tf_data(photos):
         data.resize_to_side_fn(shorter=10, longer=20)
     with pytest.raises(ValueError, match="`max_size` \\(5\\) must be at least"):
         data.side_size(10, 10, shorter=10, max_size=5)
+
+
+def test_random_resized_crop_transformation_needs_no_enumerate(rng):
+    images = rng.integers(0, 256, (6, 64, 80, 3), dtype=np.uint8)
+
+    def build(**kwargs):
+        return tf.data.Dataset.from_tensor_slices((images, np.arange(6))).apply(
+            data.random_resized_crop(16, 16, seed=3, scale=(0.2, 0.5), **kwargs))
+
+    ds = build()
+    first, second = [[(x.numpy(), int(y)) for x, y in ds] for _ in range(2)]
+    assert [y for _, y in first] == list(range(6))  # order and labels kept
+    # A new iterator (a new epoch) draws new boxes; a rebuilt pipeline, any parallelism,
+    # repeats the same ones.
+    assert all(np.abs(a - b).max() > 1 for (a, _), (b, _) in zip(first, second))
+    again = [x.numpy() for x, _ in build(num_parallel_calls=1)]
+    for (a, _), b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    fixed = build(rerandomize_each_iteration=False)
+    for a, b in zip([x.numpy() for x, _ in fixed], [x.numpy() for x, _ in fixed]):
+        np.testing.assert_array_equal(a, b)
+    assert first[0][0].shape == (16, 16, 3)
