@@ -22,6 +22,9 @@ SavedModel.
 
 import tensorflow as tf
 
+__all__ = ["decode_image", "inspect", "reason_of_failure", "sniff_format", "jpeg_ratio_index",
+           "FORMATS", "MAX_PIXELS", "RATIOS"]
+
 FORMATS = ("jpeg", "png", "gif", "bmp", "webp")
 _JPEG, _PNG, _GIF, _BMP, _WEBP, _UNKNOWN = range(6)  # sniff_format codes
 # Pillow's DecompressionBombError threshold (2 x Image.MAX_IMAGE_PIXELS).

@@ -13,6 +13,8 @@ import queue
 import tensorflow as tf
 
 logger = logging.getLogger(__name__)
+__all__ = ["distribute", "Delivery", "STARTUP_S"]
+
 STARTUP_S = 120  # the reader process's start (importing TensorFlow) before timeout_s applies
 
 

@@ -12,6 +12,8 @@ import tensorflow as tf
 
 from keras_resize_layers import decode
 
+__all__ = ["export", "INPUTS"]
+
 INPUTS = ("bytes", "pixels", "both")
 
 
