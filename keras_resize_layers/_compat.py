@@ -114,9 +114,11 @@ DataLayer = _data_layer()
 
 def keep_input_dtype(layer):
     """Asks Keras not to cast a layer's inputs to its compute dtype (uint8
-    images stay uint8). Keras reads the private `_convert_input_args`; a
-    release without it does not cast positional inputs of `DataLayer`s either."""
+    images stay uint8), and to accept NumPy arrays as they are. Keras reads the
+    private `_convert_input_args` and `_allow_non_tensor_positional_args`; a
+    release without them ignores both attributes."""
     layer._convert_input_args = False
+    layer._allow_non_tensor_positional_args = True
 
 
 def seed_generator(layer, backend_name):

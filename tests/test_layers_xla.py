@@ -1,6 +1,7 @@
 """The layers under the compilers users meet: XLA on TensorFlow (`jit_compile=True` and
-`"auto"` on a machine with a GPU), `jax.jit` on JAX. One subprocess per backend, so each
-runs with its own `KERAS_BACKEND` and nothing leaks between them."""
+`"auto"` on a machine with a GPU), `jax.jit` on JAX, `torch.compile` on PyTorch (Keras's
+`jit_compile=True` there). One subprocess per backend, so each runs with its own
+`KERAS_BACKEND` and nothing leaks between them."""
 
 import os
 import subprocess
@@ -120,6 +121,19 @@ assert "tensorflow" not in sys.modules
 print("ok")
 """
 
+TORCH_SCRIPT = COMMON + r"""
+import sys
+dense = np.stack([np.resize(i, (48, 48, 3)) for i in IMAGES])
+model = build((48, 48, 3), Resize(32, 32, policy="crop"), RandomResizedCrop(24, 24, seed=1))
+eager = model.predict(dense, verbose=0, batch_size=4)
+compile_(model, True)
+assert model.jit_compile is True  # Keras runs its steps through torch.compile
+np.testing.assert_allclose(model.predict(dense, verbose=0, batch_size=4), eager, atol=1e-5)
+model.fit(dense, LABELS, epochs=1, batch_size=4, verbose=0)
+assert "tensorflow" not in sys.modules
+print("ok")
+"""
+
 
 def _run(script, backend, tmp_path, block_tensorflow=False):
     env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
@@ -142,3 +156,8 @@ def test_tensorflow_backend_jit_compile_true_and_auto_with_a_gpu(tmp_path):
 def test_jax_backend_under_jax_jit_without_tensorflow(tmp_path):
     pytest.importorskip("jax")
     _run(JAX_SCRIPT, "jax", tmp_path, block_tensorflow=True)
+
+
+def test_torch_backend_under_torch_compile_without_tensorflow(tmp_path):
+    pytest.importorskip("torch")  # installed in .ci/run's second environment
+    _run(TORCH_SCRIPT, "torch", tmp_path, block_tensorflow=True)
