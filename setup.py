@@ -14,7 +14,7 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.21,<2.22",
-        "keras>=3.15,<4",
+        "keras>=3.15,<3.16",  # the minor version the tests run; .ci/run also tries the newest
         "tensorflow-datasets>=4.9",
         "numpy",
         "absl-py",

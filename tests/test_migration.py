@@ -16,7 +16,7 @@ def _classifier():
     Resizing and a Conv2D, pooling and a Dense head; weights made non-trivial."""
     inner = keras.Sequential([keras.Input((None, None, 3)),
                               keras.layers.Resizing(40, 40, crop_to_aspect_ratio=True,
-                                                    interpolation="bicubic"),
+                                                    interpolation="bicubic", name="inner_resize"),
                               keras.layers.Conv2D(3, 3, padding="same")], name="inner")
     inputs = keras.Input((None, None, 3))
     x = keras.layers.Resizing(64, 80, name="outer")(inputs)
@@ -45,7 +45,7 @@ def test_replace_resizing_keeps_the_model_and_its_weights(photos, tmp_path):
     assert [type(x) for x in _resize_layers(model)] == [keras.layers.Resizing] * 2
     assert [(r["layer"], r["size"], r["method"], r["policy"], r["antialias"]) for r in report] \
         == [("outer", (64, 80), "bilinear", "stretch", (False, False)),
-            ("resizing", (40, 40), "bicubic", "crop", (False, False))]
+            ("inner_resize", (40, 40), "bicubic", "crop", (False, False))]
     assert all(r["max_abs_diff"] < 1e-3 for r in report), report
     for a, b in zip(model.get_weights(), clone.get_weights()):
         np.testing.assert_array_equal(a, b)
