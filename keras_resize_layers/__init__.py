@@ -4,7 +4,8 @@ Public: `resize`, `resized_crop`, `replace_resizing`,
 `augmentation_from_image_data_generator` here; the modules `layers` (Keras
 layers, no TensorFlow needed), `data` (tf.data functions, decoding pipelines,
 directory loader), `decode`, `serving` (SavedModel export), `distributed`
-(tf.data service) and `migration`, which load on first use
+(tf.data service), `migration` and `audit` (resize sensitivity of a trained model), which
+load on first use
 (`krl.layers.Resize` works after `import keras_resize_layers as krl`).
 `_core` (backend-agnostic math), `_tf` (TensorFlow internals) and `_compat`
 (private Keras/TensorFlow APIs) are internal.
@@ -17,7 +18,7 @@ from keras_resize_layers.migration import (augmentation_from_image_data_generato
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("layers", "data", "decode", "serving", "distributed", "migration")
+_SUBMODULES = ("layers", "data", "decode", "serving", "distributed", "migration", "audit")
 
 
 def __getattr__(name):

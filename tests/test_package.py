@@ -7,10 +7,15 @@ import re
 import subprocess
 import sys
 
-PUBLIC = ("layers", "data", "decode", "serving", "distributed", "migration")
+PUBLIC = ("layers", "data", "decode", "serving", "distributed", "migration", "audit")
 
 SCRIPT = r"""
 import sys
+class BlockExtras:  # Pillow, OpenCV and matplotlib belong to extras: importing them fails here
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PIL", "cv2", "matplotlib"):
+            raise ImportError(f"{name} is blocked: not on the core import path")
+sys.meta_path.insert(0, BlockExtras())
 import keras_resize_layers as krl
 assert "tensorflow" not in sys.modules, "import keras_resize_layers pulled in TensorFlow"
 layers = krl.layers
@@ -19,6 +24,15 @@ import keras_resize_layers.layers
 assert "tensorflow" not in sys.modules, "krl.layers pulled in TensorFlow"
 assert krl.data.decode_images and krl.serving.export and krl.distributed.distribute
 assert krl.decode.inspect and krl.migration.replace_resizing is krl.replace_resizing
+assert krl.audit.resize_sensitivity and krl.audit.default_variants((8, 8))
+variants = {v.name: v for v in krl.audit.default_variants((8, 8))}
+for name in ("pillow:BICUBIC", "opencv:INTER_AREA"):
+    try:
+        variants[name].fn([], (8, 8))
+    except ImportError as error:
+        assert 'pip install "keras_resize_layers[bench]"' in str(error), error
+    else:
+        raise AssertionError(name + " ran without its extra")
 assert {"layers", "data", "serving"} <= set(dir(krl))
 try:
     krl.nonexistent

