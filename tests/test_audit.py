@@ -193,3 +193,14 @@ def test_cli_on_a_folder_with_keras_file_and_savedmodel(tmp_path, photos):
                              str(tmp_path / "model.keras"), "--data", f"dir:{tmp_path / 'no'}"],
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode != 0 and "not a directory" in result.stderr
+
+
+def test_tfds_data_source_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=6):
+        images, labels, skipped = audit._load_data("tfds:mnist", "inferred", 4)
+    assert len(images) == 4 and len(labels) == 4 and skipped == 0
+    assert all(i.dtype == np.uint8 and i.shape == (28, 28, 3) for i in images)
+    with pytest.raises(ValueError, match="dir:PATH or tfds:NAME"):
+        audit._load_data("embedded", None, 4)
