@@ -1,6 +1,6 @@
 """The main job: the quick benchmark suite on the embedded offline dataset.
 
-    python -m benchmarks [--output_dir=results] [--full]
+    python -m benchmarks [--output_dir=results] [--full] [--audit]
 
 Runs the throughput benchmark and the accuracy study (quick settings unless
 --full) and writes OUTPUT_DIR/report.md next to their JSON files and PNG plots.
@@ -12,10 +12,12 @@ import time
 
 from absl import app, flags
 
-from benchmarks import accuracy, throughput
+from benchmarks import accuracy, audit_lite, throughput
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("full", False, "Full settings instead of the quick suite (hours on 2 cores).")
+flags.DEFINE_bool("audit", False, "Also audit EfficientNet-Lite0 on the natural photos "
+                  "(benchmarks.audit_lite, ~5.5 minutes on 2 cores) and open the report with it.")
 
 
 def main(argv):
@@ -23,6 +25,12 @@ def main(argv):
     start = time.perf_counter()
     quick = not FLAGS.full
     out = FLAGS.output_dir
+    audit_section = []
+    if FLAGS.audit:
+        result = audit_lite.run(output_dir=out)
+        audit_section = [open(result["paths"]["md"]).read().replace(
+            "# Resize sensitivity audit", "## Resize sensitivity audit: EfficientNet-Lite0", 1),
+            "![audit](audit.png)", ""]
     t = throughput.settings(quick)
     tp = throughput.run(t["source_sizes"], throughput.parse_size(FLAGS.target_size),
                         t["methods"], t["batch_size"], t["trials"], FLAGS.device, quick, out)
@@ -35,8 +43,11 @@ def main(argv):
         f"{acc['date']} — {m['cpu_count']} CPU cores ({m['processor'] or m['platform']}), "
         f"device {m['device']}, Keras backend {m['backend']}, "
         f"{'quick' if quick else 'full'} settings, {minutes:.1f} minutes. "
-        f"Command: `python -m benchmarks{' --full' if FLAGS.full else ''}`.", "",
-        "Files: throughput.json / .md / .png, accuracy.json / .md, accuracy_*.png.", "",
+        f"Command: `python -m benchmarks{' --full' if FLAGS.full else ''}"
+        f"{' --audit' if FLAGS.audit else ''}`.", "",
+        "Files: throughput.json / .md / .png, accuracy.json / .md, accuracy_*.png"
+        + (", audit.json / .md / .png." if FLAGS.audit else "."), "",
+        *audit_section,
         "![throughput](throughput.png)", "",
         throughput.markdown(tp).replace("# Throughput", "## Throughput", 1),
         accuracy.markdown(acc).replace("# Accuracy study", "## Accuracy study", 1)
