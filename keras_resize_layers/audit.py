@@ -141,34 +141,37 @@ def _keras_load_img(images, size):
     return np.stack(out).astype(np.float32)
 
 
-def _jpeg(quality, reference):
+def _jpeg_bytes(image, quality):
+    image_module = _needs("PIL.Image")
+    buffer = io.BytesIO()
+    image_module.fromarray(image).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _reencoded(decode, quality, reference):
+    """A pipeline that JPEG-encodes each image at `quality`, decodes it with `decode`, then
+    resizes with `reference`."""
     def fn(images, size):
-        image_module = _needs("PIL.Image")
-        decoded = []
-        for image in images:
-            buffer = io.BytesIO()
-            image_module.fromarray(image).save(buffer, "JPEG", quality=quality)
-            decoded.append(np.asarray(image_module.open(io.BytesIO(buffer.getvalue()))
-                                      .convert("RGB")))
-        return reference(decoded, size)
+        return reference([decode(_jpeg_bytes(image, quality)) for image in images], size)
 
     return fn
+
+
+def _jpeg(quality, reference):
+    def decode(contents):
+        image_module = _needs("PIL.Image")
+        return np.asarray(image_module.open(io.BytesIO(contents)).convert("RGB"))
+
+    return _reencoded(decode, quality, reference)
 
 
 def _dct(ratio, reference):
-    def fn(images, size):
+    def decode(contents):
         import tensorflow as tf
 
-        image_module = _needs("PIL.Image")
-        decoded = []
-        for image in images:
-            buffer = io.BytesIO()
-            image_module.fromarray(image).save(buffer, "JPEG", quality=95)
-            decoded.append(tf.io.decode_jpeg(buffer.getvalue(), channels=3,
-                                             ratio=ratio).numpy())
-        return reference(decoded, size)
+        return tf.io.decode_jpeg(contents, channels=3, ratio=ratio).numpy()
 
-    return fn
+    return _reencoded(decode, 95, reference)
 
 
 def library_variants(methods=("bilinear", "bicubic", "lanczos3", "area", "nearest")):
