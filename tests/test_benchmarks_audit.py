@@ -52,3 +52,14 @@ def test_natural_photos_are_many_and_of_many_sizes():
     assert len(images) >= 500 and len({i.shape for i in images}) >= 50
     assert len({n.split("[")[0] for n in names}) == 12
     assert all(i.dtype == np.uint8 and i.ndim == 3 and i.shape[-1] == 3 for i in images)
+
+
+def test_main_job_audit_section(tmp_path):
+    from benchmarks import audit_lite
+
+    names = [n for n in audit_lite.MAIN_VARIANTS if n.startswith(("pillow:", "size:"))][:3]
+    result = audit_lite.run(limit=6, output_dir=str(tmp_path), names=names)
+    assert [r["name"] for r in result["rows"]] == [audit_lite.REFERENCE] + names
+    assert result["images"] == 6 and result["recommendation"].startswith("Serve with")
+    assert (tmp_path / "audit.md").read_text().startswith("# Resize sensitivity audit")
+    assert len(audit_lite.MAIN_VARIANTS) >= 20
