@@ -7,6 +7,7 @@ fallback). Keras is pinned in `setup.py` to the minor versions the tests run;
 `.ci/run` also runs the layer tests against the newest Keras 3 release.
 """
 
+import functools
 import importlib
 import sys
 import types
@@ -145,13 +146,18 @@ def _xla_context_by_attributes(graph):
     return False
 
 
+@functools.lru_cache(maxsize=None)
+def _graph_xla_check():
+    """TensorFlow's `GraphOrParentsInXlaContext`, or the fallback (looked up once)."""
+    check = _private("tensorflow.python.ops.control_flow_util", "GraphOrParentsInXlaContext")
+    return check or _xla_context_by_attributes
+
+
 def in_xla_context():
     """True while tracing a TensorFlow function that XLA compiles (`jit_compile=True`)."""
     import tensorflow as tf
 
-    graph = tf.compat.v1.get_default_graph()
-    check = _private("tensorflow.python.ops.control_flow_util", "GraphOrParentsInXlaContext")
-    return bool(check(graph)) if check else _xla_context_by_attributes(graph)
+    return bool(_graph_xla_check()(tf.compat.v1.get_default_graph()))
 
 
 def keras_private_names():
@@ -159,6 +165,5 @@ def keras_private_names():
     return types.SimpleNamespace(
         DynamicBackend=_DYNAMIC_BACKEND is not None,
         DataLayer=DataLayer is not FallbackDataLayer,
-        GraphOrParentsInXlaContext=_private("tensorflow.python.ops.control_flow_util",
-                                            "GraphOrParentsInXlaContext") is not None
+        GraphOrParentsInXlaContext=_graph_xla_check() is not _xla_context_by_attributes
         if "tensorflow" in sys.modules else None)

@@ -501,7 +501,10 @@ class DecodedImages:
             counting on this side.
         dataset: the good elements as a `tf.data.Dataset` for `model.fit`;
             each skipped element is reported on stderr (`tf.print`) with its
-            name and reason. Iterate this object itself to get the count.
+            name and reason and counted in `dataset_skipped`.
+        dataset_skipped: int64 `tf.Variable`, the elements `dataset` has
+            skipped so far (over all its passes). Iterate this object itself
+            for the names and reasons of one pass.
     """
 
     def __init__(self, records, on_error="skip"):
@@ -510,9 +513,15 @@ class DecodedImages:
         self.records = records
         self.on_error = on_error
         self.skipped = []
+        self.dataset_skipped = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                           name="dataset_skipped")
+
+        def skip(name, reason):
+            with tf.control_dependencies([self.dataset_skipped.assign_add(1)]):
+                return _report(name, reason)
 
         def keep(ok, reason, name, element):
-            report = tf.cond(ok, lambda: tf.constant(True), lambda: _report(name, reason))
+            report = tf.cond(ok, lambda: tf.constant(True), lambda: skip(name, reason))
             return tf.logical_and(ok, report)
 
         self.dataset = records.filter(keep).map(lambda ok, reason, name, element: element)

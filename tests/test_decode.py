@@ -137,6 +137,9 @@ def test_decode_images_skip_counts_and_names_bad_elements(photos, caplog):
     # A second epoch counts afresh; the dataset for model.fit keeps the same elements.
     assert len(list(images)) == 3 and images.skipped_count == 5
     assert [int(x["label"]) for x in images.dataset] == [0, 4, 7]
+    assert int(images.dataset_skipped.numpy()) == 5  # counted by the model.fit dataset too
+    list(images.dataset)
+    assert int(images.dataset_skipped.numpy()) == 10  # cumulative over its passes
 
 
 def test_decode_images_raise_names_index_and_reason(photos):

@@ -178,18 +178,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         if shuffle and part != "validation":
             ds = ds.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
         ds = ds.map(lambda e: dict(e, image=tf.io.read_file(e["path"])))
-        skipped = tf.Variable(0, dtype=tf.int64, trainable=False, name="skipped_count")
-        records = data.decode_images(ds, on_error="skip", name_key="path",
-                                     max_pixels=max_pixels, min_size=min_size).records
+        decoded = data.decode_images(ds, on_error="skip", name_key="path",
+                                     max_pixels=max_pixels, min_size=min_size)
 
-        def keep(ok, reason, name, element):
-            def count():
-                with tf.control_dependencies([skipped.assign_add(1)]):
-                    return data._report(name, reason)
-
-            return tf.logical_and(ok, tf.cond(ok, lambda: tf.constant(True), count))
-
-        def output(ok, reason, name, element):
+        def output(element):
             image = element["image"]
             if color_mode == "grayscale":
                 image = tf.image.rgb_to_grayscale(image)
@@ -202,11 +194,12 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
                 label = tf.cast(label, tf.float32)[None]
             return image, label
 
-        ds = records.filter(keep).map(output, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = decoded.dataset.map(output, num_parallel_calls=tf.data.AUTOTUNE)
         if batch_size is not None:
             ds = ds.ragged_batch(batch_size)
         ds = ds.prefetch(tf.data.AUTOTUNE)
-        ds.class_names, ds.file_paths, ds.skipped_count = names, part_paths, skipped
+        ds.class_names, ds.file_paths = names, part_paths
+        ds.skipped_count = decoded.dataset_skipped
         return ds
 
     if subset == "both":
