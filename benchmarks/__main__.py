@@ -1,12 +1,14 @@
 """The main job: the quick benchmark suite on the embedded offline dataset.
 
-    python -m benchmarks [--output_dir=results] [--full] [--noaudit]
+    python -m benchmarks [--output_dir=results] [--full] [--noaudit] [--update_readme=README.md]
 
-Runs the resize sensitivity audit of EfficientNet-Lite0 on the natural photos (21 pipelines
+Runs the resize sensitivity audit of EfficientNet-Lite0 on the natural photos (10 pipelines
 against the training recipe; `python -m benchmarks.audit_lite` runs all 34), then the
 throughput benchmark and the accuracy study (quick settings unless
 --full) and writes OUTPUT_DIR/report.md next to their JSON files and PNG plots.
-Accuracy results are cached per configuration, so an interrupted run resumes.
+The report opens with the accuracy study's five-sentence summary, generated from the run;
+--update_readme writes the same sentences into README's summary block. Accuracy results are
+cached per configuration and seed, so an interrupted run resumes.
 """
 
 import os
@@ -19,7 +21,7 @@ from benchmarks import accuracy, audit_lite, throughput
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("full", False, "Full settings instead of the quick suite (hours on 2 cores).")
 flags.DEFINE_bool("audit", True, "Open the report with the audit of EfficientNet-Lite0 on "
-                  "the natural photos (21 pipelines, ~3 minutes on 2 cores).")
+                  "the natural photos (10 pipelines, ~2 minutes on 2 cores).")
 
 
 def main(argv):
@@ -47,6 +49,8 @@ def main(argv):
         f"{'quick' if quick else 'full'} settings, {minutes:.1f} minutes. "
         f"Command: `python -m benchmarks{' --full' if FLAGS.full else ''}"
         f"{'' if FLAGS.audit else ' --noaudit'}`.", "",
+        "## Summary: what resizing does to accuracy (the accuracy study below)", "",
+        *[f"{i + 1}. {sentence}" for i, sentence in enumerate(acc["summary"])], "",
         "Files: throughput.json / .md / .png, accuracy.json / .md, accuracy_*.png"
         + (", audit.json / .md / .png." if FLAGS.audit else "."), "",
         *audit_section,
@@ -59,6 +63,10 @@ def main(argv):
     with open(path, "w") as f:
         f.write("\n".join(report))
     print(f"wrote {path} ({minutes:.1f} min)")
+    if FLAGS.update_readme:
+        accuracy.update_readme(FLAGS.update_readme, acc, "python -m benchmarks"
+                               + (" --full" if FLAGS.full else ""))
+        print(f"rewrote the accuracy summary in {FLAGS.update_readme}")
 
 
 if __name__ == "__main__":

@@ -27,5 +27,11 @@ run() {  # name, then flags
 run gpu --device=gpu --source_sizes=512x512,1024x1024 --batch_size=256
 # The same machine's CPU cores, same batch, for the GPU/CPU ratio there.
 run cpu --device=cpu --source_sizes=512x512 --batch_size=256
+# The accuracy study with its full settings, on the GPU (JAX, no TensorFlow).
+if [ "${2:-}" != "--noaccuracy" ]; then
+  echo "== accuracy --full"
+  python3 -m benchmarks.accuracy --output_dir="$work/accuracy_full" 2>&1 \
+    | grep -v "^I[0-9]" | tail -n 60 || status=1
+fi
 tar -C "$work" -czf "$out/throughput_gpu.tar.gz" . && ls -la "$out"
 exit $status

@@ -11,4 +11,10 @@ def write(output_dir, stem, report, markdown, plot):
         json.dump(report, f, indent=1)
     with open(os.path.join(output_dir, f"{stem}.md"), "w") as f:
         f.write(markdown(report))
+    try:
+        import matplotlib  # noqa: F401  (the [bench] extra; absent on some GPU machines)
+    except ImportError:
+        print(f"{stem}: matplotlib is not installed, no PNG plots written "
+              '(pip install "keras_resize_layers[bench]").')
+        return
     plot(report, output_dir)

@@ -69,7 +69,7 @@ def dynamic_backend(name=None):
 
 # --- the base of the library's layers -------------------------------------------------
 
-def _in_tf_graph():
+def in_tf_graph():
     if "tensorflow" not in sys.modules:
         return False
     return not sys.modules["tensorflow"].executing_eagerly()
@@ -86,7 +86,7 @@ class FallbackDataLayer(keras.layers.Layer):
 
     def __call__(self, inputs, **kwargs):
         sample = keras.tree.flatten(inputs)[0]
-        if not isinstance(sample, keras.KerasTensor) and _in_tf_graph() and (
+        if not isinstance(sample, keras.KerasTensor) and in_tf_graph() and (
                 keras.backend.backend() != "tensorflow"):
             self.backend.set_backend("tensorflow")
             try:

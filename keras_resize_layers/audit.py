@@ -11,7 +11,10 @@ test-resolution sweep, JPEG re-encoding and DCT-domain decoding. Each is compare
 *reference* pipeline (the one training used) on the same images and the same model: top-1
 agreement, KL divergence and top-5 overlap with 95% intervals; with labels, accuracy and the
 paired difference to the reference with McNemar's exact test. Pillow and OpenCV variants need
-the `[bench]` extra (`pip install "keras_resize_layers[bench]"`); TensorFlow runs the rest.
+the `[bench]` extra (`pip install "keras_resize_layers[bench]"`). The library's variants
+and Keras's `Resizing` run on any Keras backend (JAX, PyTorch: give the images as arrays);
+the tf.image, `image_dataset_from_directory` and DCT variants need TensorFlow and are
+listed as skipped, with the reason, without it.
 """
 
 import io
@@ -75,16 +78,30 @@ def _cropped(images, size, fraction=CROP):
             zip(images, _crop_boxes(images, size, fraction))]
 
 
+def _padded(images):
+    """Images of any size -> (zero-padded uint8 batch, `image_sizes`)."""
+    height = max(i.shape[0] for i in images)
+    width = max(i.shape[1] for i in images)
+    batch = np.zeros((len(images), height, width, 3), np.uint8)
+    for k, image in enumerate(images):
+        batch[k, :image.shape[0], :image.shape[1]] = image
+    return batch, np.array([i.shape[:2] for i in images], np.int32)
+
+
 def _library(method, antialias, policy="crop", fraction=CROP):
+    """This library's `resize` on padded batches with `image_sizes`: any Keras backend,
+    the same pixels as a ragged batch."""
     def fn(images, size):
-        from keras_resize_layers import data, resize
+        from keras import ops
+
+        from keras_resize_layers import resize
 
         out = []
         for start in range(0, len(images), 32):
-            chunk = data.to_ragged(images[start:start + 32])
-            out.append(np.asarray(resize(chunk, size, method=method, antialias=antialias,
-                                         policy=policy, crop_fraction=fraction,
-                                         backend="tensorflow")))
+            batch, sizes = _padded(images[start:start + 32])
+            out.append(ops.convert_to_numpy(resize(
+                batch, size, method=method, antialias=antialias, policy=policy,
+                crop_fraction=fraction, image_sizes=sizes)))
         return np.concatenate(out)
 
     return fn

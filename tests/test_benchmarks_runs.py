@@ -2,9 +2,11 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from benchmarks import accuracy
@@ -56,42 +58,215 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
 def _tiny_cfg():
     cfg = accuracy.settings(True, seeds=2, epochs=1, max_train=40, max_test=20)
     cfg.update(resolutions=[8, 16], native=16, method_size=8,
-               methods=[("bilinear", True), ("nearest", False)], policy_size=8,
-               skew_size=8, fixres_train=8, fixres_test=[8, 12], batch_size=16)
+               methods=[("bilinear", True), ("bilinear", False), ("nearest", False)],
+               policy_size=8, skew_size=8, fixres_train=8, fixres_test=[8, 12],
+               batch_size=16, learned_size=8)
     return cfg
+
+
+VERDICTS = {"higher", "lower", "inconclusive"}
 
 
 def test_every_experiment_writes_a_well_formed_report_and_resumes(tmp_path, monkeypatch):
     cfg = _tiny_cfg()
     report = accuracy.run("embedded", cfg, list(accuracy.EXPERIMENTS), "small_cnn",
                           str(tmp_path))
-    assert set(report["sections"]) == set(accuracy.EXPERIMENTS)
-    for rows in report["sections"].values():
+    assert set(report["sections"]) == set(accuracy.SECTIONS)
+    # Shared trainings: 8/16 stretch, 8 bilinear-no-aa, 8 nearest, 8 crop, 8 pad, RRC 8,
+    # learned 8 = 8 configurations x 2 seeds.
+    assert report["trainings"] == 16 and report["test_images"] == 20
+    for name, rows in report["sections"].items():
+        assert sum(r["reference"] for r in rows) == (2 if name == "method_skew" else 1)
         for row in rows:
-            assert 0.0 <= row["accuracy"]["mean"] <= 1.0 and row["accuracy"]["n"] == 2
-            assert row["images_per_s"] > 0 and row["exceeds_noise"] in (True, False)
+            a = row["accuracy"]
+            assert 0.0 <= a["low"] <= a["mean"] <= a["high"] <= 1.0 and len(a["per_seed"]) == 2
+            if not row["reference"]:
+                d = row["difference"]
+                assert d["low"] <= d["mean"] <= d["high"] and row["verdict"] in VERDICTS
+                if name in accuracy.EVALUATION_TIME:
+                    assert len(row["mcnemar_p"]) == 2
     skew = {r["label"] for r in report["sections"]["skew"]}
-    assert {"embedded Resize layer (same as training)", "OpenCV INTER_AREA",
+    assert {"embedded Resize layer (as trained)", "OpenCV INTER_AREA",
             "Pillow BILINEAR (antialiased)"} <= skew
     assert len(report["sections"]["fixres"]) == 2
+    assert len(report["summary"]) == 6 and report["summary"][5].startswith("Learned resizer")
+    for sentence in report["summary"]:  # each with a number and its interval
+        assert re.search(r"[+-]\d+\.\d points \[[+-]\d+\.\d, [+-]\d+\.\d\]", sentence), sentence
     md = (tmp_path / "accuracy.md").read_text()
-    for name in accuracy.EXPERIMENTS:
+    assert md.count("**Summary.**") == 1 and report["summary"][0] in md
+    for name in accuracy.SECTIONS:
         assert f"accuracy_{name}.png" in md and (tmp_path / f"accuracy_{name}.png").exists()
     # A second run is served from the cache: no training at all.
     monkeypatch.setattr(accuracy, "run_job", lambda *a, **k: pytest.fail("retrained"))
     again = accuracy.run("embedded", cfg, list(accuracy.EXPERIMENTS), "small_cnn",
                          str(tmp_path))
     assert again["sections"] == report["sections"]
+    # Other settings or other code never reuse those results.
+    calls = []
+    monkeypatch.setattr(accuracy, "run_job", lambda *a, **k: calls.append(1) or pytest.skip())
+    with pytest.raises(pytest.skip.Exception):
+        accuracy.run("embedded", dict(cfg, learning_rate=1e-3), ["resolution"], "small_cnn",
+                     str(tmp_path))
+    monkeypatch.setattr(accuracy, "code_version", lambda: "0.0.0+other")
+    with pytest.raises(pytest.skip.Exception):
+        accuracy.run("embedded", cfg, ["resolution"], "small_cnn", str(tmp_path))
+    assert len(calls) == 2
+
+
+def _scores(*rows):
+    return np.array(rows, float)
+
+
+def test_sections_compare_with_the_reference_not_the_best_row():
+    cfg = _tiny_cfg()
+    key = lambda s: json.dumps(s, sort_keys=True)  # noqa: E731
+    n = 200
+    ref = np.zeros((3, n))
+    ref[:, :100] = 1                      # 0.50 in every seed
+    better = ref.copy()
+    better[:, 100:140] = 1                # 0.70: +20 points in every seed
+    noisy = ref.copy()
+    noisy[0, 100:106] = 1                 # +3 points in one seed, -3 in another
+    noisy[1, :6] = 0
+    results = {(key(accuracy.spec(size=16)), "as trained"): ref,
+               (key(accuracy.spec(size=8)), "as trained"): better}
+    rows = accuracy.sections(dict(cfg, resolutions=[8, 16]), ["resolution"],
+                             results)["resolution"]
+    assert rows[1]["reference"] and rows[0]["verdict"] == "higher"
+    assert rows[0]["difference"]["mean"] == pytest.approx(0.2)
+    results[(key(accuracy.spec(size=8)), "as trained")] = noisy
+    rows = accuracy.sections(cfg, ["resolution"], results)["resolution"]
+    assert rows[0]["verdict"] == "inconclusive"
+    # Evaluation-time: the same model served worse on 30 of 200 images in every seed.
+    s = accuracy.spec(size=8)
+    worse = ref.copy()
+    worse[:, :30] = 0
+    results = {(key(s), name): ref for name in accuracy.servings(s, cfg, ["skew"])}
+    results[(key(s), "OpenCV INTER_LINEAR")] = worse
+    rows = accuracy.sections(cfg, ["skew"], results)["skew"]
+    opencv = next(r for r in rows if r["label"] == "OpenCV INTER_LINEAR")
+    assert opencv["verdict"] == "lower" and opencv["difference"]["mean"] == pytest.approx(-0.15)
+    assert opencv["mcnemar_p"] == [pytest.approx(2 / 2 ** 30)] * 3
+    assert {r["verdict"] for r in rows if not r["reference"] and r is not opencv} == {
+        "inconclusive"}
+
+
+def test_readme_summary_block_is_rewritten_from_a_report(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# T\n\nbefore\n{accuracy.README_START}\nold\n{accuracy.README_END}\n"
+                      "after\n")
+    report = dict(date="2026-12-01", backend="tensorflow", test_images=1000,
+                  train_images=1200, config=dict(seeds=3, epochs=5),
+                  summary=["One [+1.0, +2.0].", "Two."])
+    accuracy.update_readme(str(readme), report, "python -m benchmarks")
+    text = readme.read_text()
+    assert "old" not in text and "before" in text and text.endswith("after\n")
+    assert "1. One [+1.0, +2.0].\n2. Two.\n" in text and "`python -m benchmarks`" in text
+    (tmp_path / "other.md").write_text("no block")
+    with pytest.raises(ValueError, match="no accuracy summary block"):
+        accuracy.update_readme(str(tmp_path / "other.md"), report, "x")
 
 
 def test_keras_applications_model_and_synthetic_dataset(tmp_path):
     cfg = _tiny_cfg()
-    cfg.update(seeds=1, resolutions=[32], native=32)
+    cfg.update(seeds=1, resolutions=[32, 48], native=48)
     report = accuracy.run("synthetic", cfg, ["resolution"], "MobileNetV3Small", str(tmp_path))
     assert report["model"] == "MobileNetV3Small"
-    assert report["sections"]["resolution"][0]["exceeds_noise"] is None  # one seed
+    assert report["sections"]["resolution"][0]["verdict"] == "n/a (one seed)"
+
+
+@pytest.mark.parametrize("prep", ["resize", "learned"])
+def test_padded_and_ragged_data_paths_feed_the_same_pixels(prep):
+    import keras
+
+    from benchmarks import datasets
+    from keras_resize_layers.layers import LearnedResizer, Resize
+
+    split = datasets.load("embedded", max_train=8, max_test=24)
+    keras.utils.set_random_seed(0)
+    net = accuracy.backbone("small_cnn", 10)
+    layer = Resize(12, 12, policy="crop") if prep == "resize" else LearnedResizer(12, 12)
+    out = {}
+    for kind in ("padded", "ragged"):
+        data = accuracy.DataPath(kind, split, 8)
+        out[kind] = data.predict(data.model(net, layer))
+    assert out["padded"].shape == (24, 10)
+    np.testing.assert_allclose(out["padded"], out["ragged"], atol=1e-5)
 
 
 def test_unknown_model():
     with pytest.raises(ValueError, match="Unknown --model"):
         accuracy.backbone("ResNet9000", 10)
+
+
+JAX_STUDY = r"""
+import json, os, sys
+import numpy as np
+import keras
+assert keras.backend.backend() == "jax", keras.backend.backend()
+from absl import flags
+flags.FLAGS(["study"])
+from benchmarks import accuracy
+from keras_resize_layers import audit
+
+out = sys.argv[1]
+cfg = accuracy.settings(True, seeds=2, epochs=1, max_train=40, max_test=20)
+cfg.update(resolutions=[8, 16], native=16, method_size=8,
+           methods=[("bilinear", True), ("bilinear", False)], policy_size=8, skew_size=8,
+           fixres_train=8, fixres_test=[8, 12], batch_size=16, learned_size=8)
+report = accuracy.run("embedded", cfg, list(accuracy.EXPERIMENTS), "small_cnn", out)
+assert report["backend"] == "jax" and len(report["summary"]) == 6, report["summary"]
+assert os.path.exists(os.path.join(out, "accuracy_skew.png"))
+
+rng = np.random.default_rng(0)
+images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+          for h, w in [(40, 30), (25, 50), (16, 16), (64, 48)]]
+model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Rescaling(1 / 255),
+                          keras.layers.Flatten(), keras.layers.Dense(5)])
+result = audit.resize_sensitivity(model, images, labels=[0, 1, 2, 3])
+names = {r["name"] for r in result["rows"]}
+skipped = {s["name"]: s["reason"] for s in result["skipped"]}
+assert {"krl:bilinear+aa", "krl:area", "pillow:BILINEAR", "keras:Resizing()"} <= names, names
+assert "tensorflow" in skipped["tf.image.resize:bilinear"], skipped
+np.save(os.path.join(out, "krl.npy"), audit._library("bilinear", True)(images, (16, 16)))
+print("ok")
+"""
+
+
+def test_study_and_audit_run_on_jax_without_tensorflow(tmp_path):
+    """The GPU machines' setup: Keras on JAX, no TensorFlow importable."""
+    pytest.importorskip("jax")
+    blocked = tmp_path / "blocked"
+    (blocked / "tensorflow").mkdir(parents=True)
+    (blocked / "tensorflow" / "__init__.py").write_text(
+        "raise ImportError('tensorflow is blocked in this test')\n")
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=str(blocked))
+    result = subprocess.run([sys.executable, "-c", JAX_STUDY, str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), (
+        result.stdout[-2000:] + result.stderr[-4000:])
+    # The library's audit pipeline on JAX gives TensorFlow's pixels (ragged batches here).
+    from keras_resize_layers import data, resize
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+              for h, w in [(40, 30), (25, 50), (16, 16), (64, 48)]]
+    expected = resize(data.to_ragged(images), (16, 16), policy="crop", crop_fraction=0.875)
+    np.testing.assert_allclose(np.load(tmp_path / "krl.npy"), np.asarray(expected), atol=5e-4)
+
+
+def test_study_trains_under_xla_on_tensorflow(tmp_path):
+    from benchmarks import datasets
+    from keras_resize_layers.layers import RandomResizedCrop
+
+    split = datasets.load("embedded", max_train=16, max_test=8)
+    data = accuracy.DataPath("padded", split, 8, jit_compile="true")
+    model = data.model(accuracy.backbone("small_cnn", 10), RandomResizedCrop(8, 8, seed=1))
+    accuracy.compile_model(model, dict(learning_rate=1e-3), data.jit_compile)
+    assert model.jit_compile is True  # the layers allow XLA on the static canvas
+    cfg = _tiny_cfg()
+    cfg.update(seeds=1, resolutions=[8], native=8)
+    report = accuracy.run("embedded", cfg, ["resolution", "fixres", "learned"], "small_cnn",
+                          str(tmp_path), jit_compile="true")
+    assert report["jit_compile"] == "true"
+    assert {"resolution", "fixres", "learned"} == set(report["sections"])

@@ -4,24 +4,18 @@ import keras
 from keras_resize_layers._compat import DataLayer
 
 
-class ImageDataLayer(DataLayer):
-    """A `DataLayer` that passes integer images through as they are.
+class SizeAwareJit:
+    """`supports_jit` from the input size the layer was built on.
 
-    `DataLayer` makes a layer safe in `tf.data` on every backend by switching
-    to TensorFlow ops there, and on the way casts the inputs to the compute
-    dtype. For images that cast is a full float32 copy of every uint8 input
-    before resizing (TF's resize kernels read uint8 directly: ~20% of the
-    throughput at 512² -> 224², see BUILD_NOTES). With the TensorFlow backend
-    no switch is needed, so the layer is called directly.
+    XLA and ragged batches (BUILD_NOTES, "Ragged batches meet XLA"): on the
+    TensorFlow backend a layer built on images of unknown height or width may
+    be fed ragged batches, whose ragged -> dense step has no XLA kernel and a
+    data-dependent shape. Such a layer reports `supports_jit = False`, so
+    Keras compiles the model's steps without XLA (`jit_compile="auto"`, the
+    default, silently; `jit_compile=True` with Keras's warning). A layer built
+    on a known size keeps XLA. Set `layer.supports_jit` to override.
     """
 
-    # XLA and ragged batches (BUILD_NOTES, "Ragged batches meet XLA"): on the
-    # TensorFlow backend a layer built on images of unknown height or width may
-    # be fed ragged batches, whose ragged -> dense step has no XLA kernel and a
-    # data-dependent shape. Such a layer reports `supports_jit = False`, so
-    # Keras compiles the model's steps without XLA (`jit_compile="auto"`, the
-    # default, silently; `jit_compile=True` with Keras's warning). A layer
-    # built on a known size keeps XLA. Set `layer.supports_jit` to override.
     _jit_override = None
     _static_size = None
 
@@ -42,7 +36,7 @@ class ImageDataLayer(DataLayer):
         super().__init__(**kwargs)
         self.__dict__["_krl_initialized"] = True
 
-    def build(self, input_shape):
+    def _record_input_size(self, input_shape):
         shape = input_shape.get("images") if isinstance(input_shape, dict) else input_shape
         try:
             shape = tuple(shape)
@@ -51,6 +45,21 @@ class ImageDataLayer(DataLayer):
             self.__dict__["_static_size"] = len(shape) >= 3 and None not in spatial
         except TypeError:
             self.__dict__["_static_size"] = False
+
+
+class ImageDataLayer(SizeAwareJit, DataLayer):
+    """A `DataLayer` that passes integer images through as they are.
+
+    `DataLayer` makes a layer safe in `tf.data` on every backend by switching
+    to TensorFlow ops there, and on the way casts the inputs to the compute
+    dtype. For images that cast is a full float32 copy of every uint8 input
+    before resizing (TF's resize kernels read uint8 directly: ~20% of the
+    throughput at 512² -> 224², see BUILD_NOTES). With the TensorFlow backend
+    no switch is needed, so the layer is called directly.
+    """
+
+    def build(self, input_shape):
+        self._record_input_size(input_shape)
         self.built = True
 
     def __call__(self, inputs, **kwargs):
@@ -66,7 +75,7 @@ class ImageDataLayer(DataLayer):
             return input_shape[:-2] + (self.height, self.width)
         return input_shape[:-3] + (self.height, self.width, input_shape[-1])
 
-    def compute_output_spec(self, inputs, training=None):
+    def compute_output_spec(self, inputs, training=None, image_sizes=None):
         dtype = getattr(self, "output_dtype", None) or self.compute_dtype
         if isinstance(inputs, dict):
             out = dict(inputs)

@@ -45,6 +45,13 @@ class RandomResizedCrop(ImageDataLayer):
         bounding_box_format: format of `bounding_boxes` in dict inputs (see
             `Resize`).
 
+    Call arguments:
+        images: images or a dict (see Input shape).
+        training: bool; boxes are random only when True.
+        image_sizes: optional int `(N, 2)`: each image's `(height, width)` in
+            a zero-padded dense batch (see `Resize`); boxes are drawn inside
+            each image, never over its padding.
+
     Input shape:
         `(H, W, C)`, `(N, H, W, C)` (or channels first) or a ragged
         `(N, None, None, C)` batch; or Keras's dict `{"images", "labels",
@@ -87,15 +94,17 @@ class RandomResizedCrop(ImageDataLayer):
             self.height, self.width, self.method, self.antialias, "stretch", 1.0, 0.0,
             self.output_dtype or self.compute_dtype)
 
-    def get_random_transformation(self, images, training=True, seed=None):
+    def get_random_transformation(self, images, training=True, seed=None, image_sizes=None):
         """The boxes (dict of int32 `(N,)` tensors) for a batch, or None at inference.
 
         `images` is the channels-last batch (or a dict input's `images`)."""
         if not training:
             return None
-        return self._boxes_for(resize_lib.prepare(self.backend, images), seed)
+        return self._boxes_for(resize_lib.prepare(self.backend, images, image_sizes), seed)
 
-    def call(self, images, training=None):
+    def call(self, images, training=None, image_sizes=None):
+        if image_sizes is not None and isinstance(images, dict):
+            raise ValueError("`image_sizes` is for a batch of images, not a dict input.")
         bk = backend_lib.get(self.backend)
         size = (self.height, self.width)
         if not training:
@@ -110,15 +119,15 @@ class RandomResizedCrop(ImageDataLayer):
                 images, size, method=self.method, antialias=self.antialias, policy="crop",
                 crop_fraction=self.crop_fraction,
                 dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
-                data_format=self.data_format)
+                data_format=self.data_format, image_sizes=image_sizes)
         if isinstance(images, dict):
             return annotations.transform_dict(
                 bk, images, size, self._opts(), self._geometry, self.bounding_box_format,
                 self.data_format)
         pixels = resize_lib.to_channels_last(bk, images, self.data_format)
-        boxes = self.get_random_transformation(pixels, training=True)
+        boxes = self.get_random_transformation(pixels, training=True, image_sizes=image_sizes)
         return resize_lib.from_channels_last(
-            bk, self.transform_images(pixels, boxes), self.data_format)
+            bk, self.transform_images(pixels, boxes, image_sizes), self.data_format)
 
     def _geometry(self, batch):
         return augment.full_placement(backend_lib.get(self.backend), self._boxes_for(batch),
@@ -134,10 +143,10 @@ class RandomResizedCrop(ImageDataLayer):
             bk, uniforms, batch.heights + zeros, batch.widths + zeros, self.scale,
             self.ratio)
 
-    def transform_images(self, images, boxes):
+    def transform_images(self, images, boxes, image_sizes=None):
         """Pure: crop `boxes` from channels-last `images` and resize, one pass."""
         bk = backend_lib.get(self.backend)
-        batch = resize_lib.prepare(bk, images)
+        batch = resize_lib.prepare(bk, images, image_sizes)
         geometry = augment.full_placement(bk, boxes, (self.height, self.width))
         return resize_lib.finish(bk, batch, self._opts(), geometry)
 

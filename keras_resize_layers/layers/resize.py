@@ -42,6 +42,14 @@ class Resize(ImageDataLayer):
         pad_position: `"center"` (default) or `"top_left"` for `policy="pad"`.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
+    Call arguments:
+        inputs: images or a dict (see Input shape).
+        image_sizes: optional int `(batch, 2)`: for a zero-padded dense batch
+            (`Dataset.padded_batch`, or NumPy batches on JAX and PyTorch),
+            each image's `(height, width)`; the image sits in the top-left
+            corner of its slot and the padding is never read. The pixels
+            equal those of the same images in a ragged batch.
+
     Input shape:
         `(height, width, channels)`, `(batch, height, width, channels)` (or
         channels first) or a ragged batch `(batch, None, None, channels)`,
@@ -85,8 +93,10 @@ class Resize(ImageDataLayer):
         _compat.keep_input_dtype(self)
         self.supports_masking = False
 
-    def call(self, inputs):
+    def call(self, inputs, image_sizes=None):
         if isinstance(inputs, dict):
+            if image_sizes is not None:
+                raise ValueError("`image_sizes` is for a batch of images, not a dict input.")
             opts = options.check_options(
                 self.height, self.width, self.method, self.antialias, self.policy,
                 self.crop_fraction, self.fill_value, self.output_dtype or self.compute_dtype)
@@ -100,6 +110,7 @@ class Resize(ImageDataLayer):
             crop_fraction=self.crop_fraction, fill_value=self.fill_value,
             dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
             data_format=self.data_format, pad_position=self.pad_position,
+            image_sizes=image_sizes,
         )
 
     @classmethod
