@@ -39,7 +39,8 @@ def main(argv):
     tp = throughput.run(t["source_sizes"], throughput.parse_size(FLAGS.target_size),
                         t["methods"], t["batch_size"], t["trials"], FLAGS.device, quick, out)
     cfg = accuracy.settings(quick)
-    acc = accuracy.run(FLAGS.dataset, cfg, list(accuracy.EXPERIMENTS), FLAGS.model, out)
+    acc = accuracy.run(FLAGS.dataset, cfg, list(accuracy.EXPERIMENTS), FLAGS.model, out,
+                       command="python -m benchmarks" + (" --full" if FLAGS.full else ""))
     minutes = (time.perf_counter() - start) / 60
     m = tp["machine"]
     report = [

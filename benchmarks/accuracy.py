@@ -59,6 +59,8 @@ flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
                   "Keras's jit_compile for training and prediction.")
 flags.DEFINE_string("update_readme", None, "Rewrite the accuracy summary block of this "
                     "README from the run.")
+flags.DEFINE_string("from_report", None, "With --update_readme: take the summary from this "
+                    "accuracy.json (a finished run, e.g. the main job's) instead of running.")
 
 EXPERIMENTS = ("resolution", "method", "policy", "skew", "fixres", "learned")
 SECTIONS = ("resolution", "method", "method_skew", "policy", "learned", "skew", "fixres")
@@ -69,7 +71,7 @@ NO_ANTIALIAS_EFFECT = ("nearest", "area")  # antialias changes nothing for these
 def settings(quick, seeds=None, epochs=None, max_train=None, max_test=None):
     """The study's settings; quick is the main job's (BUILD_NOTES: seed-to-seed std)."""
     s = dict(seeds=3, epochs=4, max_train=None, max_test=None, batch_size=64,
-             learning_rate=3e-3, resolutions=[16, 24, 32, 48], native=48,
+             learning_rate=3e-3, resolutions=[16, 24, 48], native=48,
              method_size=24,
              methods=[("nearest", False), ("bilinear", True), ("bilinear", False),
                       ("area", True)],
@@ -501,7 +503,7 @@ def sections(cfg, experiments, results):
 
 
 def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
-        data_path="padded", jit_compile="auto"):
+        data_path="padded", jit_compile="auto", command="python -m benchmarks.accuracy"):
     import keras
 
     from benchmarks import datasets
@@ -534,9 +536,10 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
                 results[(key_s, name)] = _scores(runs, name)
     report = dict(
         benchmark="accuracy", date=time.strftime("%Y-%m-%d"), dataset=dataset,
+        command=command,
         dataset_description=split.description, model=model_name,
         backend=keras.backend.backend(), data_path=data_path, jit_compile=jit_compile,
-        code_version=version, train_images=len(split.train_images),
+        code_version=version, machine=_machine(), train_images=len(split.train_images),
         test_images=len(split.test_images), num_classes=split.num_classes,
         skipped_files=[p for p, _ in split.skipped], config=dict(cfg),
         trainings=len(specs) * cfg["seeds"],
@@ -546,6 +549,12 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
     report["summary"] = summary(report)
     write(report, output_dir)
     return report
+
+
+def _machine():
+    import platform
+
+    return f"{os.cpu_count()} CPU cores, {platform.machine()}"
 
 
 # ---- words --------------------------------------------------------------------------
@@ -725,7 +734,7 @@ def plot(report, output_dir):
         ax.legend(loc="lower right", fontsize=7)
         for i, r in enumerate(rows):
             text = "reference" if r["reference"] else \
-                f"{_pts(r['difference']['mean'])} {_ci(r['difference'])} {r['verdict']}"
+                f"{_pts(r['difference']['mean'])} {_ci(r['difference'])} points: {r['verdict']}"
             ax.text(1.02, i, text, va="center", fontsize=7, transform=ax.get_yaxis_transform())
         ax.set_yticks(y, labels, fontsize=7)
         ax.invert_yaxis()
@@ -750,12 +759,15 @@ README_END = "<!-- /accuracy-summary -->"
 
 def readme_block(report, command):
     cfg = report["config"]
+    machine = report.get("machine", "")
     return "\n".join([
         README_START,
-        f"From `{command}` on {report['date']} ({report['backend']} backend, "
+        f"From `{command}` on {report['date']} ({machine + ', ' if machine else ''}"
+        f"{report['backend']} backend, "
         f"{cfg['seeds']} seeds x {report['test_images']} test images, "
-        f"{report['train_images']} training images, {cfg['epochs']} epochs; differences "
-        "in accuracy points with 95% intervals):", "",
+        f"{report['train_images']} training images, {cfg['epochs']} epochs"
+        + (f", the study {report['minutes']:.1f} min" if "minutes" in report else "")
+        + "; differences in accuracy points with 95% intervals):", "",
         *[f"{i + 1}. {s}" for i, s in enumerate(report["summary"])],
         README_END])
 
@@ -774,6 +786,15 @@ def update_readme(path, report, command):
 
 def main(argv):
     del argv
+    if FLAGS.from_report:
+        if not FLAGS.update_readme:
+            raise SystemExit("--from_report needs --update_readme=README.md")
+        with open(FLAGS.from_report) as f:
+            report = json.load(f)
+        update_readme(FLAGS.update_readme, report, report.get("command", "python -m "
+                                                              "benchmarks.accuracy"))
+        print(f"rewrote the accuracy summary in {FLAGS.update_readme} from {FLAGS.from_report}")
+        return
     unknown = set(FLAGS.experiments) - set(EXPERIMENTS)
     if unknown:
         raise SystemExit(f"Unknown --experiments {sorted(unknown)}; choose from {EXPERIMENTS}")
@@ -781,7 +802,8 @@ def main(argv):
     report = run(FLAGS.dataset, cfg, FLAGS.experiments, FLAGS.model, FLAGS.output_dir,
                  dict(data_dir=FLAGS.data_dir, train_split=FLAGS.train_split,
                       test_split=FLAGS.test_split) if FLAGS.dataset.startswith("tfds:")
-                 else None, FLAGS.data_path, FLAGS.jit_compile)
+                 else None, FLAGS.data_path, FLAGS.jit_compile,
+                 "python -m benchmarks.accuracy" + (" --quick" if FLAGS.quick else ""))
     print(markdown(report))
     if FLAGS.update_readme:
         update_readme(FLAGS.update_readme, report, "python -m benchmarks.accuracy"
