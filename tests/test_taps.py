@@ -34,7 +34,11 @@ def test_plan_matches_weights_computed_with_tensorflow(method, antialias, in_h, 
         args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
         dense = resample.axis_weights(TF, out, extent, *args, method, antialias)[0].numpy()
         assert plan["taps"] in taps.TAP_BUCKETS
-        first = resample.tap_starts(TF, out, *args, method, antialias)
+        # Bilinear on an axis that does not shrink: the plan places the 2 taps of the
+        # plain kernel; the weights (and the dense check below) stay antialiased.
+        aa = antialias and not (method == "bilinear" and int(g[f"box_{a}"][0]) <= int(
+            g[f"place_{a}"][0]))
+        first = resample.tap_starts(TF, out, *args, method, aa)
         cols = first[..., None] + tf.range(plan["taps"], dtype=tf.float32)
         weights = resample.axis_weights(TF, out, extent, *args, method, antialias, cols=cols)
         assert plan["w" + axis].dtype == np.float32 and plan["i" + axis].dtype == np.int32
@@ -45,6 +49,28 @@ def test_plan_matches_weights_computed_with_tensorflow(method, antialias, in_h, 
         recovered = np.zeros_like(dense)
         np.add.at(recovered, (np.arange(out)[:, None], plan["i" + axis][0]), plan["w" + axis][0])
         np.testing.assert_allclose(recovered, dense, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("in_h, in_w, size", [(64, 64, (224, 224)), (300, 100, (224, 224)),
+                                              (37, 53, (300, 301)), (17, 23, (100, 77)),
+                                              (100, 100, (101, 333)), (5, 640, (480, 640))])
+def test_antialias_costs_nothing_when_bilinear_does_not_shrink(in_h, in_w, size):
+    """An axis that is not shrunk gets the 2-tap kernel whatever `antialias` says: the
+    same pixels as the antialiased matrix product, and as few taps as antialias=False."""
+    import keras_resize_layers as krl
+
+    plan = taps.plan(in_h, in_w, size, "bilinear", True, "stretch", 1.0)
+    off = taps.plan(in_h, in_w, size, "bilinear", False, "stretch", 1.0)
+    if in_h <= size[0] and in_w <= size[1]:
+        assert plan["taps"] == off["taps"] == 2
+    image = np.random.default_rng(0).integers(0, 256, (2, in_h, in_w, 3), dtype=np.uint8)
+    reference = krl.resize(image, size, implementation="matmul").numpy()
+    np.testing.assert_allclose(krl.resize(image, size, implementation="taps").numpy(),
+                               reference, atol=5e-4, rtol=0)
+    element = tf.data.Dataset.from_tensor_slices(image).map(  # run-time size: TF's kernels
+        lambda x: krl.resize(x, size))
+    np.testing.assert_allclose(np.stack(list(element.as_numpy_iterator())), reference,
+                               atol=5e-4, rtol=0)
 
 
 def test_plan_is_cached_and_has_no_taps_beyond_the_largest_bucket():

@@ -53,14 +53,20 @@ def plan(in_h, in_w, size, method, antialias, policy, crop_fraction):
     g = geometry_lib.for_policy(bk, policy, np.array([in_h], np.int32),
                                 np.array([in_w], np.int32), size, crop_fraction)
     result = dict(geometry={k: np.asarray(v, np.int32)[:1] for k, v in g.items()})
+    # Antialias only widens the kernel on an axis that shrinks. For bilinear on an axis
+    # that does not shrink, the antialiased kernel is non-zero on the 2 taps of the plain
+    # one (its third tap has weight 0): place 2 taps, weigh them with the antialiased
+    # formula, so enlarging costs nothing extra with antialias=True (same pixels).
+    aa = {a: antialias and not (method == "bilinear" and int(g[f"box_{a}"][0]) <= int(
+        g[f"place_{a}"][0])) for a in "hw"}
     taps = max(int(np.max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"], method,
-                                              antialias))) for a in "hw")
+                                              aa[a]))) for a in "hw")
     if taps > MAX_TAPS:
         return result
     result["taps"] = TAP_BUCKETS[int(np.searchsorted(TAP_BUCKETS, taps))]
     for axis, a, out_size, extent in (("y", "h", size[0], in_h), ("x", "w", size[1], in_w)):
         args = (g[f"box_{axis}"], g[f"box_{a}"], g[f"place_{axis}"], g[f"place_{a}"])
-        first = resample.tap_starts(bk, out_size, *args, method, antialias)
+        first = resample.tap_starts(bk, out_size, *args, method, aa[a])
         cols = np.asarray(first, np.float32)[..., None] + np.arange(result["taps"],
                                                                    dtype=np.float32)
         result["w" + axis] = np.asarray(resample.axis_weights(

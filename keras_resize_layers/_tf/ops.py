@@ -138,7 +138,16 @@ def _resize_one(image, size, g, method, antialias, fill_value, policy):
     fills = policy not in ("stretch", "crop")  # "pad" or per-image "boxes"
     target = tf.stack([g["place_h"], g["place_w"]]) if fills else size
     # tf.image.resize reads integer images directly (no float copy of the input).
-    out = tf.image.resize(image, target, method=method, antialias=antialias)
+    if antialias and method == "bilinear":
+        # Not shrinking on either axis: ResizeBilinear gives ScaleAndTranslate's pixels
+        # (antialias has no effect) at ~1.5x the speed.
+        shape = tf.shape(image)
+        enlarging = tf.logical_and(target[0] >= shape[-3], target[1] >= shape[-2])
+        out = tf.cond(enlarging,
+                      lambda: tf.image.resize(image, target, method=method, antialias=False),
+                      lambda: tf.image.resize(image, target, method=method, antialias=True))
+    else:
+        out = tf.image.resize(image, target, method=method, antialias=antialias)
     out = tf.cast(out, tf.float32)
     if fills:
         h, w = size
