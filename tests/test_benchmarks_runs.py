@@ -169,7 +169,7 @@ def test_readme_summary_block_is_rewritten_from_a_report(tmp_path):
 
 def test_keras_applications_model_and_synthetic_dataset(tmp_path):
     cfg = _tiny_cfg()
-    cfg.update(seeds=1, resolutions=[16, 32], native=32)
+    cfg.update(seeds=1, resolutions=[32, 48], native=48)  # MobileNetV3 needs >= 32
     report = accuracy.run("synthetic", cfg, ["resolution"], "MobileNetV3Small", str(tmp_path))
     assert report["model"] == "MobileNetV3Small"
     assert report["sections"]["resolution"][0]["verdict"] == "n/a (one seed)"
