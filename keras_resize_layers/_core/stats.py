@@ -175,15 +175,13 @@ def paired_over_seeds(a, b, resamples=2000, seed=0):
         raise ValueError(f"paired_over_seeds needs two equal (seeds, images) arrays; got "
                          f"{a.shape} and {b.shape}")
     d = b.astype(np.float64) - a.astype(np.float64)
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, d.shape[1], (resamples, d.shape[1]))
-    per_image = d.mean(axis=0)  # averaged over seeds; resampling images keeps pairing
-    means = per_image[index].mean(axis=1)
+    # Averaged over seeds first: resampling these per-image values resamples the same
+    # images for every seed.
+    mean, low, high = bootstrap_mean(d.mean(axis=0), resamples, seed)
     per_seed = []
     for s in range(d.shape[0]):
         only_a = int(np.sum(a[s] & ~b[s]))
         only_b = int(np.sum(b[s] & ~a[s]))
         per_seed.append(dict(difference=float(d[s].mean()), b=only_a, c=only_b,
                              p=mcnemar_exact(only_a, only_b)))
-    return dict(mean=float(d.mean()), low=float(np.percentile(means, 2.5)),
-                high=float(np.percentile(means, 97.5)), per_seed=per_seed)
+    return dict(mean=mean, low=low, high=high, per_seed=per_seed)
