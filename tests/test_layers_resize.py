@@ -186,3 +186,13 @@ def test_differences_from_keras_resizing_are_the_documented_ones(photos):
         Resize(100, 150, antialias=False)(chelsea).numpy(),
         keras.layers.Resizing(100, 150)(chelsea).numpy(), atol=1e-3)
     print(f"pad mean difference {pad:.2f}, crop max difference {crop:.0f}")
+
+
+def test_image_sizes_with_a_dict_input_is_refused():
+    from keras_resize_layers.layers import RandomResizedCrop
+
+    images = {"images": np.zeros((1, 8, 8, 3), np.uint8)}
+    for layer in (Resize(4, 4), RandomResizedCrop(4, 4, seed=0)):
+        with pytest.raises(ValueError, match="`image_sizes` is for a batch of images, not a "
+                                             "dict input"):
+            layer(images, image_sizes=[[8, 8]])
