@@ -108,3 +108,88 @@ def test_passes_with_backend_ops_match_the_matmul(dtype, shape, size, method, po
                             policy, True).numpy()
     assert out.dtype == np.float32 and out.shape == ref.shape
     np.testing.assert_allclose(out, ref, atol=5e-4, rtol=0)
+
+
+@pytest.mark.parametrize("method, antialias", [
+    ("bilinear", True), ("bilinear", False), ("bicubic", True), ("bicubic", False),
+    ("lanczos3", True), ("lanczos5", False), ("gaussian", True), ("mitchellcubic", True),
+    ("area", True), ("nearest", True)])
+@pytest.mark.parametrize("canvas, size", [((40, 60), (24, 24)), ((37, 90), (5, 64)),
+                                          ((64, 16), (30, 7)), ((9, 200), (224, 224))])
+def test_tap_bound_covers_every_image_of_the_canvas(method, antialias, canvas, size):
+    """The static K of per-image taps against `tap_counts` of every image size
+    inside the canvas, for every policy (boxes of RandomResizedCrop are the
+    stretch case: any box with the placement filling the output)."""
+    bk = backend.numpy_backend()
+    hs, ws = np.meshgrid(np.arange(1, canvas[0] + 1), np.arange(1, canvas[1] + 1),
+                         indexing="ij")
+    hs, ws = hs.ravel().astype(np.int32), ws.ravel().astype(np.int32)
+    for policy, fraction in (("stretch", 1.0), ("crop", 0.875), ("pad", 1.0)):
+        g = geometry.for_policy(bk, policy, hs, ws, size, fraction)
+        bounds = taps.canvas_ratios(canvas, size, policy == "pad")
+        for (a, o), ratio in zip((("h", size[0]), ("w", size[1])), bounds):
+            need = resample.tap_counts(bk, g["box_" + a], g["place_" + a], method, antialias)
+            assert need.max() <= taps.tap_bound(method, antialias, ratio), (policy, a)
+
+
+def _per_image_cases():
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 256, (3, 90, 130, 3)).astype(np.uint8)
+    sizes = np.array([[90, 130], [37, 120], [80, 20]], np.int32)
+    boxes = np.array([[0, 0, 90, 130], [10, 20, 5, 7], [3, 4, 80, 100]], np.int32)
+    return x, sizes, boxes
+
+
+@pytest.mark.parametrize("backend_name", ["jax", "torch", "tensorflow-xla"])
+@pytest.mark.parametrize("method, antialias", [
+    ("bilinear", True), ("bilinear", False), ("lanczos3", True), ("area", True),
+    ("nearest", True), ("bicubic", False)])
+def test_per_image_taps_match_the_matmul_on_every_backend(backend_name, method, antialias):
+    """Padded batches with `image_sizes` (every policy) and per-image crop boxes
+    resize with per-image taps off the TensorFlow CPU path (JAX, PyTorch,
+    TensorFlow under XLA), equal to the dense matmul of the same weights."""
+    import keras_resize_layers as krl
+
+    x, sizes, boxes = _per_image_cases()
+    if backend_name == "tensorflow-xla":
+        def run(fn):
+            return tf.function(fn, jit_compile=True)().numpy()
+        name = "tensorflow"
+    else:
+        pytest.importorskip(backend_name)
+
+        def run(fn):
+            return np.asarray(fn())
+        name = backend_name
+    for policy in ("stretch", "crop", "pad"):
+        kwargs = dict(method=method, antialias=antialias, policy=policy, fill_value=7.0,
+                      image_sizes=sizes, backend=name)
+        got = run(lambda: krl.resize(x, (40, 56), **kwargs))
+        ref = krl.resize(x, (40, 56), implementation="matmul", **dict(
+            kwargs, backend="tensorflow")).numpy()
+        np.testing.assert_allclose(got, ref, atol=5e-4, rtol=0, err_msg=policy)
+    got = run(lambda: krl.resized_crop(x, boxes, (24, 24), method=method,
+                                       antialias=antialias, backend=name))
+    ref = krl.resized_crop(x, boxes, (24, 24), method=method, antialias=antialias,
+                           implementation="matmul").numpy()
+    np.testing.assert_allclose(got, ref, atol=5e-4, rtol=0)
+
+
+def test_per_image_taps_hold_no_dense_matrix_and_no_float_copy():
+    """On JAX (traced, as under jit) a padded 512x512 batch with `image_sizes`
+    resized to 224x224 builds neither `(N, 224, 512)` weight matrices nor a
+    float32 copy of the input: memory linear in the batch, no input-sized float."""
+    jax = pytest.importorskip("jax")
+    import keras_resize_layers as krl
+
+    x = np.zeros((4, 512, 512, 3), np.uint8)
+    sizes = np.array([[512, 512], [300, 200], [17, 512], [512, 99]], np.int32)
+    for fn in (lambda a, s: krl.resize(a, (224, 224), image_sizes=s, backend="jax"),
+               lambda a, s: krl.resized_crop(a, np.array([[0, 0, 300, 400]] * 4),
+                                             (224, 224), backend="jax")):
+        jaxpr = jax.make_jaxpr(fn)(x, sizes)
+        shapes = [(tuple(v.aval.shape), str(v.aval.dtype)) for e in jaxpr.jaxpr.eqns
+                  for v in e.outvars]
+        assert not [s for s, _ in shapes if s[-2:] == (224, 512)], "dense weights"
+        assert not [s for s, d in shapes if d == "float32" and np.prod(s) >= x.size]
+        assert max(np.prod(s) for s, _ in shapes) <= x.size  # nothing larger than the input

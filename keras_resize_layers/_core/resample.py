@@ -22,7 +22,7 @@ def _onehot(bk, index, positions):
     return bk.cast(bk.numpy.equal(index[..., None], positions), "float32")
 
 
-def _fixed_taps(method, antialias):
+def fixed_taps(method, antialias):
     """True where TF uses ResizeNearestNeighbor / ResizeBilinear / ResizeBicubic
     (1, 2 or 4 taps); area has its own op, everything else is ScaleAndTranslate."""
     return method in ("nearest", "bilinear", "bicubic") and not (
@@ -72,7 +72,7 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
     if cols is None:
         cols = f32(xnp.arange(in_extent))[None, None, :]  # (1, 1, I)
 
-    if _fixed_taps(method, antialias):
+    if fixed_taps(method, antialias):
         # TF's ResizeNearestNeighbor / ResizeBilinear / ResizeBicubic with
         # half-pixel centres, expressed as taps (index, weight).
         scale = blen / plen  # input pixels per output pixel
@@ -143,7 +143,7 @@ def tap_counts(bk, box_len, place_len, method, antialias):
     if method == "area":
         exact = xnp.equal(xnp.mod(box_len, place_len), 0)
         return xnp.floor_divide(box_len, place_len) + xnp.where(exact, 1, 2)
-    if _fixed_taps(method, antialias):
+    if fixed_taps(method, antialias):
         return box_len * 0 + {"nearest": 1, "bilinear": 2, "bicubic": 4}[method]
     width = int(round(2 * kernels.KERNELS[method][1]))  # 2 * radius, an integer
     span = width * (xnp.maximum(box_len, place_len) if antialias else place_len)
@@ -165,7 +165,7 @@ def tap_starts(bk, out_size, box_start, box_len, place_start, place_len, method,
         t_int = xnp.maximum(bk.cast(t, "int32"), 0)
         first = xnp.floor_divide(t_int * box_len[:, None], place_len[:, None])
         return f32(first) + b0
-    if _fixed_taps(method, antialias):
+    if fixed_taps(method, antialias):
         pos = (t + 0.5) * (blen / plen)
         if method == "nearest":
             return xnp.maximum(xnp.minimum(xnp.floor(pos), blen - 1.0), 0.0) + b0

@@ -310,6 +310,19 @@ def _taps_plan(batch, opts, shared):
                             opts["policy"], opts["crop_fraction"])
 
 
+def _per_image_tap_bound(batch, opts):
+    """Static K per axis of per-image taps over the batch's canvas (its static
+    height and width; may exceed MAX_TAPS), or None when the canvas is unknown."""
+    from keras_resize_layers._core import taps
+
+    canvas = batch.raw.shape[1:3]
+    if not all(isinstance(d, (int, np.integer)) for d in canvas):
+        return None
+    ratios = taps.canvas_ratios(tuple(int(d) for d in canvas), opts["size"],
+                                opts["policy"] == "pad")
+    return tuple(taps.tap_bound(opts["method"], opts["antialias"], r) for r in ratios)
+
+
 def _resample(bk, batch, opts, geometry, shared, implementation):
     tf_cpu = False
     if bk.name == "tensorflow":
@@ -317,13 +330,20 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
 
         tf_cpu = tf_ops.cpu_outside_xla()
     plan = _taps_plan(batch, opts, shared) if implementation in ("auto", "taps") else None
+    per_image = None  # static K of per-image taps (beyond MAX_TAPS: the matmul)
+    if implementation in ("auto", "taps") and plan is None and not shared and not tf_cpu:
+        per_image = _per_image_tap_bound(batch, opts)
+    from keras_resize_layers._core import taps
+
+    per_image_fits = per_image is not None and max(per_image) <= taps.MAX_TAPS
     if implementation == "auto":
         # Taps when the size is known while tracing, on every backend and
-        # device; on a TensorFlow CPU also per image (ragged or padded
-        # batches, crop boxes). One size known only at run time (a tf.data
-        # element): TF's kernels on a TensorFlow CPU, except area (TF's
-        # ResizeArea drifts ~6e-3 when enlarging); matmul elsewhere.
-        if plan is not None or (tf_cpu and not shared):
+        # device, and per image (ragged or padded batches, crop boxes) when
+        # the canvas is; on a TensorFlow CPU per image whatever the canvas.
+        # One size known only at run time (a tf.data element): TF's kernels
+        # on a TensorFlow CPU, except area (TF's ResizeArea drifts ~6e-3 when
+        # enlarging); matmul elsewhere.
+        if plan is not None or per_image_fits or (tf_cpu and not shared):
             implementation = "taps"
         elif tf_cpu:
             implementation = "matmul" if opts["method"] == "area" else "tf"
@@ -332,25 +352,28 @@ def _resample(bk, batch, opts, geometry, shared, implementation):
     if implementation == "tf" and bk.name != "tensorflow":
         raise ValueError('implementation="tf" needs the TensorFlow backend.')
     if implementation == "taps":
-        if plan is None:
-            if bk.name != "tensorflow":
+        if per_image_fits:
+            return taps.resample_per_image(
+                bk, batch.raw, batch.heights, batch.widths, opts["size"], geometry,
+                opts["method"], opts["antialias"], opts["fill_value"],
+                opts["policy"] if opts.get("from_policy") else "boxes", per_image)
+        if plan is None and per_image is None:
+            if not tf_cpu:
                 raise ValueError(
-                    f'implementation="taps" on the {bk.name} backend needs a dense batch '
-                    "whose height and width are known while tracing, and a fixed policy.")
+                    f'implementation="taps" on the {bk.name} backend needs a batch '
+                    "whose height and width are known while tracing.")
             from keras_resize_layers._tf import taps as tf_taps
 
             return tf_taps.resample_dynamic(
                 batch.raw, batch.heights, batch.widths, opts["size"], geometry,
                 opts["method"], opts["antialias"], opts["fill_value"],
                 opts["policy"] if opts.get("from_policy") else "boxes")
-        if "taps" in plan and tf_cpu:
+        if plan is not None and "taps" in plan and tf_cpu:
             from keras_resize_layers._tf import taps as tf_taps
 
             return tf_taps.resample_taps(batch.raw, opts["size"], plan, opts["fill_value"],
                                          opts["policy"])
-        if "taps" in plan:
-            from keras_resize_layers._core import taps
-
+        if plan is not None and "taps" in plan:
             return taps.resample_static(bk, batch.raw, opts["size"], plan, opts["fill_value"],
                                         opts["policy"])
         # Beyond taps.MAX_TAPS: the dense matmul.

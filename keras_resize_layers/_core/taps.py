@@ -17,15 +17,25 @@ defaults (`backend.numpy_backend`), and cached. K is rounded up to one of
 than ~32x bilinear) the plan has no taps and the caller uses the dense matmul
 of `resample.py`. Under XLA (JAX, `jit_compile=True`) the passes
 fuse into one program; `tf_taps.py` compiles the same passes for TensorFlow on
-a CPU and adds per-image plans for sizes known only at run time.
+a CPU.
+
+Per-image sizes or boxes (padded batches with `image_sizes`, ragged batches,
+RandomResizedCrop) get per-image taps computed in the graph by
+`per_image_taps`, `(N, out, K)` indices and weights: memory linear in the
+batch, no dense `(N, out, in)` matrix and no float copy of the input. K must
+be static under `jit`; `tap_bound` gives one from the canvas alone, so every
+image of any size or box inside it is covered (`resample_per_image`).
 """
 
+import fractions
 import functools
+import math
 
 import numpy as np
 
 from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import geometry as geometry_lib
+from keras_resize_layers._core import kernels
 from keras_resize_layers._core import resample
 
 TAP_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
@@ -113,4 +123,82 @@ def resample_static(bk, images, size, plan_, fill_value, policy, run=None):
     if policy == "pad":
         geometry = {k: bk.convert_to_tensor(v) for k, v in plan_["geometry"].items()}
         out = resample.add_fill(bk, out, size, geometry, fill_value, True)
+    return out
+
+
+def tap_bound(method, antialias, ratio):
+    """A static K >= `resample.tap_counts` for every box / placement ratio <= `ratio`.
+
+    `ratio` is a `fractions.Fraction` (exact floors). `tap_counts` is
+    floor(2R * max(box, place) / place) + 1 or 2 for ScaleAndTranslate's
+    kernels, box // place + 1 or 2 for area, and fixed otherwise.
+    """
+    if method == "area":
+        return math.floor(ratio) + 2
+    if resample.fixed_taps(method, antialias):
+        return {"nearest": 1, "bilinear": 2, "bicubic": 4}[method]
+    width = int(round(2 * kernels.KERNELS[method][1]))
+    return math.floor(width * (max(ratio, 1) if antialias else 1)) + 2
+
+
+def canvas_ratios(canvas, size, letterbox):
+    """Upper bounds of box / placement per axis for images inside a `canvas`
+    `(H, W)` resized to `size`: H / h and W / w when each image's placement
+    fills its axis (stretch, crop, boxes); for letterboxing the short side's
+    placement is rounded to >= 1 pixel, which at most doubles the ratio."""
+    rh, rw = fractions.Fraction(canvas[0], size[0]), fractions.Fraction(canvas[1], size[1])
+    if letterbox:
+        rh = rw = 2 * max(rh, rw)
+    return rh, rw
+
+
+def per_image_taps(bk, out_size, extent, box_start, box_len, place_start, place_len,
+                   method, antialias, taps):
+    """int32 indices (clipped to each image's `extent`, `(N,)`) and float32
+    weights, both `(N, out_size, taps)`, for one axis of a batch of boxes."""
+    xnp = bk.numpy
+    first = resample.tap_starts(bk, out_size, box_start, box_len, place_start, place_len,
+                                method, antialias)
+    cols = first[..., None] + bk.cast(xnp.arange(taps), "float32")
+    weights = resample.axis_weights(bk, out_size, None, box_start, box_len, place_start,
+                                    place_len, method, antialias, cols=cols)
+    index = xnp.clip(bk.cast(cols, "int32"), 0, bk.cast(extent, "int32")[:, None, None] - 1)
+    return index, weights
+
+
+def per_image_gather(bk):
+    """`gather(x, index, axis)` with one `(out,)` index row per image (`(N, out)`)."""
+    if bk.name == "tensorflow":
+        import tensorflow as tf
+
+        return lambda x, index, axis: tf.gather(x, index, axis=axis, batch_dims=1)
+
+    def gather(x, index, axis):
+        shape = [1] * len(x.shape)
+        shape[0], shape[axis] = -1, index.shape[1]
+        return bk.numpy.take_along_axis(x, bk.numpy.reshape(index, shape), axis=axis)
+
+    return gather
+
+
+def resample_per_image(bk, images, heights, widths, size, geometry, method, antialias,
+                       fill_value, policy, taps):
+    """Per-image taps: float32 `(N, height, width, C)`.
+
+    Args:
+        images: `(N, H, W, C)` of any supported dtype, each image in the top
+            left `(heights[i], widths[i])`.
+        heights, widths: int32 `(N,)`.
+        geometry: `(N,)` int32 tensors of `geometry.py`.
+        policy: `"pad"` adds `fill_value` outside each placement.
+        taps: static K per axis `(rows, columns)` covering every image (`tap_bound`).
+    """
+    g = geometry
+    iy, wy = per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
+                            g["place_h"], method, antialias, taps[0])
+    ix, wx = per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
+                            g["place_w"], method, antialias, taps[1])
+    out = passes(bk, images, iy, wy, ix, wx, per_image_gather(bk))
+    if policy == "pad":
+        out = resample.add_fill(bk, out, size, g, fill_value, False)
     return out

@@ -74,18 +74,6 @@ def resample_taps(images, size, plan, fill_value, policy):
     return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
 
 
-def _taps_of_axis(bk, out_size, extent, box_start, box_len, place_start, place_len, method,
-                  antialias, taps):
-    """int32 indices (clipped to each image's extent) and float32 weights, `(B, out, taps)`."""
-    first = resample.tap_starts(bk, out_size, box_start, box_len, place_start, place_len,
-                                method, antialias)
-    cols = first[..., None] + tf.range(taps, dtype=tf.float32)
-    weights = resample.axis_weights(bk, out_size, None, box_start, box_len, place_start,
-                                    place_len, method, antialias, cols=cols)
-    index = tf.clip_by_value(tf.cast(cols, tf.int32), 0, extent[:, None, None] - 1)
-    return index, weights
-
-
 def resample_dynamic(images, heights, widths, size, geometry, method, antialias, fill_value,
                      policy):
     """The taps for batches whose sizes or boxes are only known at run time.
@@ -128,10 +116,10 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     # branches; each branch reads its first `taps` (the rest have weight 0 for
     # the images that need fewer): small branches instantiate fast.
     most = DYNAMIC_BUCKETS[-1]
-    iy, wy = _taps_of_axis(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
-                           g["place_h"], method, antialias, most)
-    ix, wx = _taps_of_axis(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
-                           g["place_w"], method, antialias, most)
+    iy, wy = taps_lib.per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"],
+                                     g["place_y"], g["place_h"], method, antialias, most)
+    ix, wx = taps_lib.per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"],
+                                     g["place_x"], g["place_w"], method, antialias, most)
 
     def taps_branch(taps):
         def run():
