@@ -327,6 +327,20 @@ def test_image_sizes_in_tf_data_padded_batch_and_under_xla(photos):
                                atol=5e-4, rtol=0)
 
 
+def test_per_image_taps_beyond_the_shared_taps_compute_their_own():
+    """A ragged batch needing 31 taps (bucket 32 > SHARED_TAPS) on the TF CPU."""
+    from keras_resize_layers._tf import taps as tf_taps
+
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (300, 40, 3), dtype=np.uint8),
+              rng.integers(0, 256, (50, 60, 3), dtype=np.uint8)]
+    assert tf_taps.SHARED_TAPS < 2 * 300 // 20 + 1 <= tf_taps.DYNAMIC_BUCKETS[-1]
+    out = krl.resize(data.to_ragged(images), (20, 20)).numpy()
+    for image, o in zip(images, out):
+        ref = tf.image.resize(image.astype("float32"), (20, 20), antialias=True).numpy()
+        np.testing.assert_allclose(o, ref, atol=TOL, rtol=0)
+
+
 def test_per_image_taps_beyond_the_largest_bucket_use_tf_kernels():
     from keras_resize_layers._tf import taps as tf_taps
 

@@ -22,8 +22,12 @@ from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import resample
 from keras_resize_layers._core import taps as taps_lib
 
-# Sizes known only at run time: fewer programs (each is chosen at run time).
-DYNAMIC_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
+# Sizes known only at run time: one program per bucket (chosen at run time).
+# Up to SHARED_TAPS the branches read the first K of taps computed once;
+# beyond it (shrinking by more than ~7x, e.g. a RandomResizedCrop box of a
+# 2048² photo) each branch computes its own.
+DYNAMIC_BUCKETS = taps_lib.TAP_BUCKETS
+SHARED_TAPS = 16
 # Padded heights and widths: half-octave steps (32, 48, 64, 96, ...), so that a
 # stream of images of any sizes compiles a few programs (at most 50% padding).
 SIZE_LADDER = tuple(sorted({b << k for b in (32, 48) for k in range(12)}))
@@ -112,19 +116,22 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     padded = tf.pad(images, [[0, 0], [0, _pad_size(shape[1]) - shape[1]],
                              [0, _pad_size(shape[2]) - shape[2]], [0, 0]])
 
-    # Taps and weights for the largest bucket, computed once outside the
-    # branches; each branch reads its first `taps` (the rest have weight 0 for
-    # the images that need fewer): small branches instantiate fast.
-    most = DYNAMIC_BUCKETS[-1]
-    iy, wy = taps_lib.per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"],
-                                     g["place_y"], g["place_h"], method, antialias, most)
-    ix, wx = taps_lib.per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"],
-                                     g["place_x"], g["place_w"], method, antialias, most)
+    def axes(taps):
+        iy, wy = taps_lib.per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"],
+                                         g["place_y"], g["place_h"], method, antialias, taps)
+        ix, wx = taps_lib.per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"],
+                                         g["place_x"], g["place_w"], method, antialias, taps)
+        return iy, wy, ix, wx
+
+    # Taps and weights for SHARED_TAPS, computed once outside the branches;
+    # each small branch reads its first `taps` (the rest have weight 0 for the
+    # images that need fewer): small branches instantiate fast.
+    shared = axes(SHARED_TAPS)
 
     def taps_branch(taps):
         def run():
-            return _passes_program(taps, images.dtype, per_image=True)(
-                padded, iy[..., :taps], wy[..., :taps], ix[..., :taps], wx[..., :taps])
+            args = [a[..., :taps] for a in shared] if taps <= SHARED_TAPS else axes(taps)
+            return _passes_program(taps, images.dtype, per_image=True)(padded, *args)
         return run
 
     def kernels_branch():
