@@ -36,6 +36,8 @@ flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up).")
 
 PIPELINE_ELEMENTS = 512
 PIPELINE_BATCH = 32
+FRESH_EVERY = 256  # images per iterator in the fresh-iterator row
+FIRST_BATCH_S = []  # each fresh iterator's wait for its first batch (seconds)
 PIL_FILTERS = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "lanczos3": "LANCZOS",
                "area": "BOX", "nearest": "NEAREST"}
 CV2_NO_AA = {"bilinear": "INTER_LINEAR", "bicubic": "INTER_CUBIC",
@@ -174,15 +176,14 @@ class Device:
         return output
 
     def bandwidth(self):
-        """Measured device-memory bandwidth in bytes/s (read + written by a 1 GiB
-        elementwise op, median of 10) on a GPU; None on the CPU."""
-        if not self.use_gpu:
-            return None
+        """Measured memory bandwidth in bytes/s on the device the layer rows use
+        (GPU memory, or the host's RAM on the same cores): read + written by a
+        1 GiB elementwise op, compiled, median of 10 after one warm-up."""
         import keras
 
         with self.scope():
             x = keras.ops.ones((2**28,), dtype="float32")
-            if self.backend == "torch":
+            if self.backend == "torch" and self.use_gpu:
                 x = x.cuda()
             if self.backend == "jax":
                 import jax
@@ -191,7 +192,7 @@ class Device:
             elif self.backend == "tensorflow":
                 import tensorflow as tf
 
-                step = tf.function(lambda a: a * 1.0001)
+                step = tf.function(lambda a: a * 1.0001, jit_compile=True)
             else:
                 step = lambda a: a * 1.0001  # noqa: E731
             times = _timeit(lambda: self.sync(step(x)), 10)  # after one warm-up call
@@ -294,8 +295,14 @@ def host_rows(method, target):
     return rows
 
 
-def pipeline_rows(method, target):
-    """Encoded JPEG -> 224x224 pipelines: tf.data (library, baseline) and Pillow draft."""
+def _dct_ratio(source, target):
+    """The largest JPEG DCT scale 1/r (r in 1, 2, 4, 8) keeping both sides >= the target."""
+    return max(r for r in (1, 2, 4, 8) if -(-source[0] // r) >= target[0]
+               and -(-source[1] // r) >= target[1])
+
+
+def pipeline_rows(method, target, source):
+    """Encoded JPEG -> 224x224 pipelines: tf.data (library, baselines) and Pillow draft."""
     import tensorflow as tf
 
     from keras_resize_layers import data
@@ -312,17 +319,52 @@ def pipeline_rows(method, target):
         # into one array would be timed too).
         iterators = {}
 
-        def run(encoded):
+        def iterator(encoded):
             if id(encoded) not in iterators:
                 options = tf.data.Options()
-                # A fused map-and-batch would compute the next batch ahead.
+                # A fused map-and-batch, or the prefetch tf.data injects by
+                # default, would compute batches ahead while other rows are timed.
                 options.experimental_optimization.map_and_batch_fusion = False
+                options.experimental_optimization.inject_prefetch = False
                 iterators[id(encoded)] = iter(transform(tf.data.Dataset.from_tensor_slices(
                     encoded.astype(bytes)).repeat()).with_options(options))
+            return iterators[id(encoded)]
+
+        def before_trial(encoded):
+            # The trials alternate rows, and an idle pipeline's parallel maps run
+            # ahead into their buffers meanwhile: drop, untimed, what may have
+            # been buffered (a batch in flight per core, a batch of elements
+            # per core) before the timed pull.
+            for _ in range(2 * (os.cpu_count() or 1) + 1):
+                next(iterator(encoded))
+
+        def run(encoded):
+            iterator(encoded)
             batches, count = [], 0
             while count < len(encoded):
                 batches.append(next(iterators[id(encoded)]))
                 count += int(batches[-1].shape[0])
+            return batches
+        run.before_trial = before_trial
+        return run
+
+    def fresh_iterators(transform, every=FRESH_EVERY):
+        # A new iterator every `every` images, as `model.fit` makes one per
+        # epoch; each iterator's wait for its first batch is kept.
+        def run(encoded):
+            batches, count = [], 0
+            dataset = transform(tf.data.Dataset.from_tensor_slices(encoded.astype(bytes))
+                                .repeat())
+            while count < len(encoded):
+                start = time.perf_counter()
+                iterator = iter(dataset)
+                batches.append(next(iterator))
+                FIRST_BATCH_S.append(time.perf_counter() - start)
+                taken = int(batches[-1].shape[0])
+                while taken < every and count + taken < len(encoded):
+                    batches.append(next(iterator))
+                    taken += int(batches[-1].shape[0])
+                count += taken
             return batches
         return run
 
@@ -340,6 +382,15 @@ def pipeline_rows(method, target):
                      lambda ds: ds.apply(data.batched_decode_and_resize(
                          PIPELINE_BATCH, *target, method=method,
                          num_parallel_calls=os.cpu_count()))), False))
+    batched = lambda ds: ds.apply(data.batched_decode_and_resize(  # noqa: E731
+        PIPELINE_BATCH, *target, method=method, num_parallel_calls=os.cpu_count()))
+    rows.append((f"tf.data batched_decode_and_resize, a fresh iterator per {FRESH_EVERY} "
+                 "images", "keras_resize_layers", True, fresh_iterators(batched), False))
+    ratio = _dct_ratio(source, target)
+    rows.append((f"tf.data bare decode_jpeg(ratio={ratio}), no resize (decode bound)",
+                 "tensorflow", None, tf_pipeline(lambda ds: ds.map(
+                     lambda b: tf.io.decode_jpeg(b, channels=3, ratio=ratio),
+                     num_parallel_calls=os.cpu_count()).padded_batch(PIPELINE_BATCH)), False))
     rows.append(("tf.data decode_jpeg + tf.image.resize(antialias=True)", "tensorflow", True,
                  per_element(lambda b: tf.image.resize(tf.io.decode_jpeg(b, channels=3),
                                                        target, method=method,
@@ -374,7 +425,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
             plans.append((source, method, "array", rows))
             if has_tf and method in PIL_FILTERS and source[0] >= target[0]:
                 plans.append((source, method, "jpeg",
-                              pipeline_rows(method, target)))
+                              pipeline_rows(method, target, source)))
     total = sum(len(p[3]) for p in plans)
     with Progress(total, "throughput") as progress:
         for source, method, kind, rows in plans:
@@ -393,11 +444,13 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
             else:
                 ref_photo = reference.resize(batch[0], target, method)
                 ref_zone = reference.resize(zone, target, method)
+            prepared = []  # (row, timed call, inputs, output bytes per image)
             for name, library, aa, fn, on_device in rows:
                 progress.step(f"{source[0]}x{source[1]} {name}")
                 row = dict(name=name, library=library, antialias=aa, method=method,
                            source=list(source), target=list(target), input=kind,
                            device=device.name if on_device else "cpu")
+                results.append(row)
                 try:
                     if kind == "jpeg":
                         inputs, zone_in = encoded, encoded_zone
@@ -406,34 +459,63 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                     else:
                         inputs, zone_in = batch, zone[None]
                     with device.scope():
-                        out = fn(inputs)
+                        out = fn(inputs)  # also the warm-up (tracing, compilation)
                         if on_device:
                             device.check(out)
-                        out_zone = fn(zone_in)
-                        times = _timeit(lambda: device.sync(fn(inputs)) if on_device
-                                        else fn(inputs), trials)
-                    out = device.to_numpy(out) if on_device else _images(out)
-                    out_zone = device.to_numpy(out_zone) if on_device else _images(out_zone)
-                    per_s = len(inputs) / times
-                    mp = source[0] * source[1] / 1e6
-                    # Fewest bytes a resize must move per image: its input read once
-                    # (encoded bytes for a pipeline) and its output written once.
-                    moved = (len(inputs[0]) if kind == "jpeg" else batch[0].nbytes) + out[0].nbytes
-                    row.update(
-                        images_per_s=dict(median=float(np.median(per_s)),
-                                          min=float(per_s.min()), max=float(per_s.max())),
-                        megapixels_per_s=float(np.median(per_s) * mp),
-                        gigabytes_per_s=float(np.median(per_s) * moved / 1e9),
-                        trials=int(trials),
-                        psnr_photo=reference.psnr(out[0], ref_photo),
-                        max_abs_photo=reference.max_abs_error(out[0], ref_photo),
-                        psnr_zone=reference.psnr(out_zone[0], ref_zone),
-                        max_abs_zone=reference.max_abs_error(out_zone[0], ref_zone))
-                    if on_device and bandwidth:
-                        row["bandwidth_fraction"] = row["gigabytes_per_s"] * 1e9 / bandwidth
+                        out = device.to_numpy(out) if on_device else _images(out)
+                        if aa is not None:  # a row that resizes: its quality
+                            out_zone = fn(zone_in)
+                            out_zone = device.to_numpy(out_zone) if on_device else _images(
+                                out_zone)
+                            row.update(
+                                psnr_photo=reference.psnr(out[0], ref_photo),
+                                max_abs_photo=reference.max_abs_error(out[0], ref_photo),
+                                psnr_zone=reference.psnr(out_zone[0], ref_zone),
+                                max_abs_zone=reference.max_abs_error(out_zone[0], ref_zone))
+                    call = (lambda f=fn, x=inputs: device.sync(f(x))) if on_device else (
+                        lambda f=fn, x=inputs: f(x))
+                    before = getattr(fn, "before_trial", None)
+                    before = (lambda b=before, x=inputs: b(x)) if before else (lambda: None)
+                    prepared.append((row, call, before, inputs, out[0].nbytes))
                 except Exception as error:  # a row that cannot run here says why
                     row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
-                results.append(row)
+            # Timed trials alternate the rows (A, B, C, A, B, C, ...): a slow spell
+            # of this machine touches every row, not one.
+            times = {id(row): [] for row, *_ in prepared}
+            firsts = {id(row): [] for row, *_ in prepared}
+            for _ in range(trials):
+                for row, call, before, _, _ in prepared:
+                    del FIRST_BATCH_S[:]
+                    with device.scope():
+                        before()  # untimed: e.g. drain a pipeline's buffers
+                        begin = time.perf_counter()
+                        try:
+                            call()
+                        except Exception as error:
+                            row["error"] = f"{type(error).__name__}: {str(error)[:200]}"
+                            continue
+                        times[id(row)].append(time.perf_counter() - begin)
+                    firsts[id(row)] += FIRST_BATCH_S
+            for row, _, _, inputs, out_bytes in prepared:
+                if "error" in row:
+                    continue
+                per_s = len(inputs) / np.array(times[id(row)])
+                mp = source[0] * source[1] / 1e6
+                # Fewest bytes a resize must move per image: its input read once
+                # (encoded bytes for a pipeline) and its output written once.
+                moved = (len(inputs[0]) if kind == "jpeg" else batch[0].nbytes) + out_bytes
+                row.update(
+                    images_per_s=dict(median=float(np.median(per_s)),
+                                      min=float(per_s.min()), max=float(per_s.max())),
+                    megapixels_per_s=float(np.median(per_s) * mp),
+                    gigabytes_per_s=float(np.median(per_s) * moved / 1e9),
+                    trials=int(trials))
+                if firsts[id(row)]:
+                    row["first_batch_s"] = dict(median=float(np.median(firsts[id(row)])),
+                                                max=float(max(firsts[id(row)])),
+                                                iterators=len(firsts[id(row)]))
+                if bandwidth and kind == "array":
+                    row["bandwidth_fraction"] = row["gigabytes_per_s"] * 1e9 / bandwidth
     report = dict(
         benchmark="throughput", date=time.strftime("%Y-%m-%d"),
         machine=dict(platform=platform.platform(), processor=platform.processor(),
@@ -480,12 +562,14 @@ def markdown(report):
              f"{machine['cpu_count']} cores, backend {machine['backend']}, {report['date']})",
              "",
              "images/s: median (min–max) of "
-             f"{report['config']['trials']} trials; batches of {report['config']['batch_size']}; "
+             f"{report['config']['trials']} trials, the rows of each input alternated trial by "
+             f"trial; batches of {report['config']['batch_size']}; "
              "PSNR/max err against the float64 exact antialiased reference. GB/s: the fewest "
              "bytes a resize moves (input read once, output written once) per second."]
     if machine.get("memory_bandwidth_gb_s"):
-        lines.append(f"Measured device-memory bandwidth: {machine['memory_bandwidth_gb_s']:.0f} "
-                     "GB/s (1 GiB elementwise op, read + write); % is a row's share of it.")
+        lines.append(f"Measured memory bandwidth of the device the layer rows use: "
+                     f"{machine['memory_bandwidth_gb_s']:.0f} GB/s (1 GiB elementwise op, "
+                     "read + write, same cores); % is an in-memory row's share of it.")
     lines += ["",
               "| source → target | input | method | row | antialias | images/s | MP/s | GB/s | "
               "PSNR photo dB | max err photo | PSNR zone plate dB | max err zone |",
@@ -500,16 +584,25 @@ def markdown(report):
         moved = f"{r['gigabytes_per_s']:.2f}"
         if "bandwidth_fraction" in r:
             moved += f" ({100 * r['bandwidth_fraction']:.0f}%)"
+        name = f"{r['name']} ({r['device']})"
+        if "first_batch_s" in r:
+            name += (f"; first batch of a fresh iterator {r['first_batch_s']['median']:.2f} s "
+                     f"(max {r['first_batch_s']['max']:.2f}, {r['first_batch_s']['iterators']} "
+                     "iterators)")
         lines.append(
-            f"| {size} | {r['input']} | {r['method']} | {r['name']} ({r['device']}) | "
-            f"{r['antialias']} | {ips['median']:.0f} ({ips['min']:.0f}–{ips['max']:.0f}) | "
-            f"{r['megapixels_per_s']:.0f} | {moved} | {_fmt(r['psnr_photo'])} | "
-            f"{_fmt(r['max_abs_photo'], 2)} | {_fmt(r['psnr_zone'])} | "
-            f"{_fmt(r['max_abs_zone'], 2)} |")
+            f"| {size} | {r['input']} | {r['method']} | {name} | "
+            f"{'—' if r['antialias'] is None else r['antialias']} | {ips['median']:.0f} "
+            f"({ips['min']:.0f}–{ips['max']:.0f}) | "
+            f"{r['megapixels_per_s']:.0f} | {moved} | {_fmt(r.get('psnr_photo'))} | "
+            f"{_fmt(r.get('max_abs_photo'), 2)} | {_fmt(r.get('psnr_zone'))} | "
+            f"{_fmt(r.get('max_abs_zone'), 2)} |")
     return "\n".join(lines) + "\n"
 
 
 def plot(report, output_dir):
+    """Speed against zone-plate quality: one panel per source size and input,
+    images/s (log) with min-max whiskers against zone-plate PSNR ("exact"
+    rows drawn at the right edge), each point labelled."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -517,26 +610,37 @@ def plot(report, output_dir):
 
     groups = {}
     for r in report["rows"]:
-        if "error" not in r:
-            key = f"{r['source'][0]}x{r['source'][1]} {r['method']} ({r['input']})"
+        if "error" not in r and r.get("psnr_zone") is not None:
+            key = f"{r['source'][0]}x{r['source'][1]} -> {r['target'][0]}x{r['target'][1]} " \
+                  f"{r['method']} ({r['input']})"
             groups.setdefault(key, []).append(r)
     if not groups:
         return
-    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 1.0 + 0.42 * sum(
-        len(v) for v in groups.values()) + 0.6 * len(groups)), squeeze=False)
+    exact_at = 70.0  # where "exact" (> 110 dB) rows are drawn
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 4.2 * len(groups)), squeeze=False)
     for ax, (key, rows) in zip(axes[:, 0], groups.items()):
-        labels = [f"{r['name']} (aa={r['antialias']})" for r in rows]
-        values = [r["images_per_s"]["median"] for r in rows]
-        colors = ["tab:green" if r["psnr_zone"] >= 25 else "tab:red" for r in rows]
-        ax.barh(labels, values, color=colors)
         for i, r in enumerate(rows):
-            ax.text(values[i], i, f" zone {_fmt(r['psnr_zone'])} dB", va="center", fontsize=7)
+            x = min(r["psnr_zone"], exact_at)
+            ips = r["images_per_s"]
+            color = "tab:green" if r["psnr_zone"] >= 25 else "tab:red"
+            ax.errorbar([x], [ips["median"]], yerr=[[ips["median"] - ips["min"]],
+                                                     [ips["max"] - ips["median"]]],
+                        fmt="o", color=color, capsize=3, ms=5)
+            label = f"{r['name'][:58]} (aa={r['antialias']}) {ips['median']:,.0f}/s"
+            ax.annotate(label, (x, ips["median"]), xytext=(6, 4 + 9 * (i % 2)),
+                        textcoords="offset points", fontsize=6.5)
+        ax.set_yscale("log")
+        ax.set_xlim(0, exact_at + 45)
+        ticks = [0, 10, 20, 30, 40, 50, 60, exact_at]
+        ax.set_xticks(ticks, [str(t) for t in ticks[:-1]] + ["exact"])
+        ax.axvline(25, color="grey", lw=0.6, ls=":")
+        ax.set_xlabel("zone-plate PSNR vs the exact antialiased resize (dB; red < 25 dB: "
+                      "aliased)", fontsize=8)
+        ax.set_ylabel("images/s (median, whiskers min-max)", fontsize=8)
         ax.set_title(key, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.invert_yaxis()
-        ax.set_xlabel("images/s (green: zone-plate PSNR >= 25 dB, red: aliased)", fontsize=7)
+        ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    fig.savefig(os.path.join(output_dir, "throughput.png"), dpi=90)
+    fig.savefig(os.path.join(output_dir, "throughput.png"), dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -547,7 +651,7 @@ def write(report, output_dir):
 def settings(quick):
     if quick:
         return dict(source_sizes=[(512, 512), (64, 64)], methods=["bilinear"],
-                    batch_size=8, trials=5)
+                    batch_size=32, trials=5)
     return dict(source_sizes=[parse_size(s) for s in FLAGS.source_sizes],
                 methods=FLAGS.methods, batch_size=FLAGS.batch_size, trials=FLAGS.trials)
 

@@ -44,13 +44,23 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
         assert expected in names
     assert any(n.startswith("krl Resize layer") for n in names)
     assert any(n.startswith("tf.data decode_and_resize_fn") for n in names)
+    assert report["config"]["batch_size"] == 32  # README table's batch
+    assert report["machine"]["memory_bandwidth_gb_s"] > 0  # measured on the CPU too
     for row in report["rows"]:
         assert "error" not in row, row
         assert row["trials"] >= 5
         ips = row["images_per_s"]
         assert ips["min"] <= ips["median"] <= ips["max"]
+        if row["antialias"] is None:  # the decode-only baseline: no resize, no quality
+            assert row["name"].startswith("tf.data bare decode_jpeg(ratio=2)")
+            continue
         for key in ("psnr_photo", "max_abs_photo", "psnr_zone", "max_abs_zone"):
             assert isinstance(row[key], float)
+        if row["input"] == "array":
+            assert 0 < row["bandwidth_fraction"] < 1
+    fresh = [r for r in report["rows"] if "fresh iterator" in r["name"]]
+    assert len(fresh) == 1 and fresh[0]["first_batch_s"]["iterators"] == 2 * 5
+    assert 0 < fresh[0]["first_batch_s"]["median"] <= fresh[0]["first_batch_s"]["max"]
     assert (tmp_path / "throughput.md").read_text().count("\n|") >= len(report["rows"])
     assert (tmp_path / "throughput.png").stat().st_size > 0
 

@@ -22,12 +22,18 @@ from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import resample
 from keras_resize_layers._core import taps as taps_lib
 
-# Sizes known only at run time: one program per bucket (chosen at run time).
-# Up to SHARED_TAPS the branches read the first K of taps computed once;
-# beyond it (shrinking by more than ~7x, e.g. a RandomResizedCrop box of a
-# 2048² photo) each branch computes its own.
-DYNAMIC_BUCKETS = taps_lib.TAP_BUCKETS
+# Sizes known only at run time: one program per bucket of K (chosen at run
+# time). Inside tf.data every new iterator (each `model.fit` epoch without
+# `steps_per_epoch`) instantiates and optimises every branch again (~40 ms per
+# program on 2 cores, BUILD_NOTES): there only SMALL_BUCKETS, then TF's kernels
+# image by image. Elsewhere also the large ones (a RandomResizedCrop box of a
+# 2048² photo needs ~20). Up to SHARED_TAPS the branches read the first K of
+# taps computed once; beyond it each branch computes its own. Both contexts
+# share the small buckets, so a batch gives the same pixels in both.
+SMALL_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16)
+DYNAMIC_BUCKETS = SMALL_BUCKETS + (24, 32, 48, 64)
 SHARED_TAPS = 16
+
 # Padded heights and widths: half-octave steps (32, 48, 64, 96, ...), so that a
 # stream of images of any sizes compiles a few programs (at most 50% padding).
 SIZE_LADDER = tuple(sorted({b << k for b in (32, 48) for k in range(12)}))
@@ -142,8 +148,9 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
         return tf_ops.resample_with_tf_kernels(images, size, g, method, antialias, 0.0,
                                                False, "boxes")
 
-    bucket = tf.searchsorted(tf.constant(DYNAMIC_BUCKETS), need[None])[0]
-    out = tf.switch_case(bucket, [taps_branch(t) for t in DYNAMIC_BUCKETS] + [kernels_branch])
+    buckets = SMALL_BUCKETS if tf_ops.in_tf_data_function() else DYNAMIC_BUCKETS
+    bucket = tf.searchsorted(tf.constant(buckets), need[None])[0]
+    out = tf.switch_case(bucket, [taps_branch(t) for t in buckets] + [kernels_branch])
     if policy == "pad":
         out = resample.add_fill(bk, out, size, g, fill_value, False)
     return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
