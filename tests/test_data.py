@@ -122,6 +122,39 @@ def test_batched_decode_and_resize_names_a_bad_element(photos):
         list(cut.apply(data.batched_decode_and_resize(2, 8, 8)))
 
 
+def test_fit_with_steps_per_epoch_keeps_one_iterator_of_the_pipeline(photos):
+    """README's advice for short epochs: every new iterator of a
+    `batched_decode_and_resize` pipeline builds its functions again (the
+    fresh-iterator row of the throughput table); `model.fit` makes one per
+    epoch, unless the dataset repeats and `steps_per_epoch` is given. Counted
+    here by the source generator, which runs once per iterator."""
+    import keras
+
+    jpegs = [encode(p, "JPEG") for p in photos.values()]
+    starts = []
+
+    def source(endless):
+        starts.append(1)
+        i = 0
+        while endless or i < 6:  # an endless source, as `repeat()` makes one
+            yield jpegs[i % 3], i % 2
+            i += 1
+
+    def pipeline(endless=False):
+        return tf.data.Dataset.from_generator(lambda: source(endless), output_signature=(
+            tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32))).apply(
+            data.batched_decode_and_resize(3, 16, 16))
+
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(pipeline(), epochs=3, verbose=0)
+    assert len(starts) == 3  # one iterator per epoch
+    del starts[:]
+    model.fit(pipeline(endless=True), epochs=3, steps_per_epoch=2, verbose=0)
+    assert len(starts) == 1  # one iterator for all epochs
+
+
 def _torchvision_size(h, w, size, max_size=None):
     """torchvision's rule for Resize(int, max_size), written out for the test."""
     short, long = (w, h) if w <= h else (h, w)

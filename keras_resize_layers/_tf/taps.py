@@ -6,7 +6,8 @@ shape, ~0.1-0.3 s on 2 cores), reading the integer input directly.
 
 `resample_dynamic` serves batches whose sizes or boxes are only known at run
 time (ragged or padded batches, per-image crop boxes): the plan is built in
-the graph per image, K is chosen at run time among `DYNAMIC_BUCKETS`, and the
+the graph per image, K is chosen at run time among `DYNAMIC_BUCKETS` (fewer
+inside tf.data: `TF_DATA_BUCKETS`), and the
 batch is padded to a `SIZE_LADDER` size so that XLA compiles per size bucket.
 A single image of run-time size (a tf.data element) goes to TensorFlow's own
 kernels instead (`tf_ops.py`): the same run-time dispatch per element cost
@@ -23,15 +24,14 @@ from keras_resize_layers._core import resample
 from keras_resize_layers._core import taps as taps_lib
 
 # Sizes known only at run time: one program per bucket of K (chosen at run
-# time). Inside tf.data every new iterator (each `model.fit` epoch without
-# `steps_per_epoch`) instantiates and optimises every branch again (~40 ms per
-# program on 2 cores, BUILD_NOTES): there only SMALL_BUCKETS, then TF's kernels
-# image by image. Elsewhere also the large ones (a RandomResizedCrop box of a
-# 2048² photo needs ~20). Up to SHARED_TAPS the branches read the first K of
-# taps computed once; beyond it each branch computes its own. Both contexts
-# share the small buckets, so a batch gives the same pixels in both.
-SMALL_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16)
-DYNAMIC_BUCKETS = SMALL_BUCKETS + (24, 32, 48, 64)
+# time). Up to SHARED_TAPS the branches read the first K of taps computed once;
+# beyond it each branch computes its own (a RandomResizedCrop box of a 2048²
+# photo needs ~20). Inside tf.data every new iterator (each `model.fit` epoch
+# without `steps_per_epoch`) instantiates the branches again (8 small buckets
+# cost 0.25 s per iterator, 4 cost 0.17 s, BUILD_NOTES): there TF_DATA_BUCKETS,
+# then TF's kernels image by image.
+DYNAMIC_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+TF_DATA_BUCKETS = (2, 3, 6, 16)
 SHARED_TAPS = 16
 
 # Padded heights and widths: half-octave steps (32, 48, 64, 96, ...), so that a
@@ -148,7 +148,7 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
         return tf_ops.resample_with_tf_kernels(images, size, g, method, antialias, 0.0,
                                                False, "boxes")
 
-    buckets = SMALL_BUCKETS if tf_ops.in_tf_data_function() else DYNAMIC_BUCKETS
+    buckets = TF_DATA_BUCKETS if tf_ops.in_tf_data_function() else DYNAMIC_BUCKETS
     bucket = tf.searchsorted(tf.constant(buckets), need[None])[0]
     out = tf.switch_case(bucket, [taps_branch(t) for t in buckets] + [kernels_branch])
     if policy == "pad":
