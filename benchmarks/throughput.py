@@ -505,6 +505,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                 # (encoded bytes for a pipeline) and its output written once.
                 moved = (len(inputs[0]) if kind == "jpeg" else batch[0].nbytes) + out_bytes
                 row.update(
+                    times_s=[float(t) for t in times[id(row)]],
                     images_per_s=dict(median=float(np.median(per_s)),
                                       min=float(per_s.min()), max=float(per_s.max())),
                     megapixels_per_s=float(np.median(per_s) * mp),
@@ -596,7 +597,49 @@ def markdown(report):
             f"{r['megapixels_per_s']:.0f} | {moved} | {_fmt(r.get('psnr_photo'))} | "
             f"{_fmt(r.get('max_abs_photo'), 2)} | {_fmt(r.get('psnr_zone'))} | "
             f"{_fmt(r.get('max_abs_zone'), 2)} |")
+    pairs = ratios(report)
+    if pairs:
+        lines += ["", "Side by side (A's speed over B's in the same trial: the trials alternate "
+                  "rows): median (min–max) over the trials.", "",
+                  "| source | A | B | A / B |", "|---|---|---|---|"]
+        for p in pairs:
+            lines.append(f"| {p['source'][0]}x{p['source'][1]} | {p['a']} | {p['b']} | "
+                         f"{p['median']:.2f}× ({p['min']:.2f}–{p['max']:.2f}) |")
     return "\n".join(lines) + "\n"
+
+
+# (row A, row B): A's speed over B's, trial by trial (the trials alternate rows).
+RATIOS = (
+    (("krl Resize layer", True), ("tf.image.resize", True)),
+    (("krl Resize layer", True), ("Pillow resize", True)),
+    (("tf.data batched_decode_and_resize (", True), ("tf.data bare decode_jpeg", None)),
+    (("tf.data batched_decode_and_resize (", True), ("Pillow draft + resize", True)),
+    (("tf.data batched_decode_and_resize, a fresh", True),
+     ("tf.data batched_decode_and_resize (", True)),
+)
+
+
+def ratios(report):
+    """Side-by-side ratios: for each pair of RATIOS and each input, the speed
+    ratio of every trial (same trial index: measured back to back), as median,
+    min and max."""
+    out = []
+    groups = {}
+    for r in report["rows"]:
+        if "times_s" in r:
+            groups.setdefault((tuple(r["source"]), r["method"], r["input"]), []).append(r)
+    for (source, method, kind), rows in groups.items():
+        for (name_a, aa_a), (name_b, aa_b) in RATIOS:
+            a = [r for r in rows if r["name"].startswith(name_a) and r["antialias"] == aa_a]
+            b = [r for r in rows if r["name"].startswith(name_b) and r["antialias"] == aa_b]
+            if len(a) != 1 or len(b) != 1:
+                continue
+            per_trial = np.array(b[0]["times_s"]) / np.array(a[0]["times_s"])
+            out.append(dict(source=list(source), method=method, input=kind,
+                            a=a[0]["name"], b=b[0]["name"],
+                            median=float(np.median(per_trial)), min=float(per_trial.min()),
+                            max=float(per_trial.max())))
+    return out
 
 
 def plot(report, output_dir):

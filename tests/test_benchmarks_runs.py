@@ -61,7 +61,15 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     fresh = [r for r in report["rows"] if "fresh iterator" in r["name"]]
     assert len(fresh) == 1 and fresh[0]["first_batch_s"]["iterators"] == 2 * 5
     assert 0 < fresh[0]["first_batch_s"]["median"] <= fresh[0]["first_batch_s"]["max"]
-    assert (tmp_path / "throughput.md").read_text().count("\n|") >= len(report["rows"])
+    md = (tmp_path / "throughput.md").read_text()
+    assert md.count("\n|") >= len(report["rows"])
+    from benchmarks.throughput import ratios
+
+    pairs = {(p["a"].split(" (")[0], p["b"].split("(")[0].strip()) for p in ratios(report)
+             if p["source"] == [512, 512]}
+    assert ("krl Resize layer", "tf.image.resize") in pairs  # side by side, trial by trial
+    assert ("tf.data batched_decode_and_resize", "tf.data bare decode_jpeg") in pairs
+    assert "Side by side" in md
     assert (tmp_path / "throughput.png").stat().st_size > 0
 
 
