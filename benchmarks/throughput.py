@@ -660,22 +660,48 @@ def plot(report, output_dir):
     if not groups:
         return
     exact_at = 70.0  # where "exact" (> 110 dB) rows are drawn
-    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 4.2 * len(groups)), squeeze=False)
+    dpi = 100
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 4.6 * len(groups)), squeeze=False,
+                             dpi=dpi)
     for ax, (key, rows) in zip(axes[:, 0], groups.items()):
-        for i, r in enumerate(rows):
+        points = []
+        for r in rows:
             x = min(r["psnr_zone"], exact_at)
             ips = r["images_per_s"]
             color = "tab:green" if r["psnr_zone"] >= 25 else "tab:red"
             ax.errorbar([x], [ips["median"]], yerr=[[ips["median"] - ips["min"]],
                                                      [ips["max"] - ips["median"]]],
                         fmt="o", color=color, capsize=3, ms=5)
-            label = f"{r['name'][:58]} (aa={r['antialias']}) {ips['median']:,.0f}/s"
-            ax.annotate(label, (x, ips["median"]), xytext=(6, 4 + 9 * (i % 2)),
-                        textcoords="offset points", fontsize=6.5)
+            points.append((x, ips["median"],
+                           f"{r['name']} (aa={r['antialias']}) {ips['median']:,.0f}/s"))
         ax.set_yscale("log")
-        ax.set_xlim(0, exact_at + 45)
+        low = min(r["images_per_s"]["min"] for r in rows)
+        high = max(r["images_per_s"]["max"] for r in rows)
+        ax.set_ylim(low / 1.5, high * 2.0)
+        ax.set_xlim(0, exact_at + 50)
         ticks = [0, 10, 20, 30, 40, 50, 60, exact_at]
         ax.set_xticks(ticks, [str(t) for t in ticks[:-1]] + ["exact"])
+        # Labels of points at about the same quality are stacked at least one
+        # text line apart (display coordinates), each with a leader to its point.
+        fig.canvas.draw()
+        placed = []  # (left, right, y) of labels already set, display pixels
+        line = 9.5 * dpi / 72  # one 6.5 pt text line and some space, in pixels
+        char = 3.3 * dpi / 72  # about the width of one 6.5 pt character
+        for x, y, label in sorted(points, key=lambda p: -p[1]):
+            px, py = ax.transData.transform((x, y))
+            left, right = px + 8, px + 8 + char * len(label)
+            target = py
+            for _ in range(len(placed)):  # push down below every label it would touch
+                moved = False
+                for a, b, qy in placed:
+                    if left < b and a < right and abs(target - qy) < line:
+                        target, moved = qy - line, True
+                if not moved:
+                    break
+            placed.append((left, right, target))
+            ax.annotate(label, (x, y), xytext=(8, (target - py) * 72 / dpi),
+                        textcoords="offset points", fontsize=6.5, va="center",
+                        arrowprops=dict(arrowstyle="-", lw=0.4, color="grey"))
         ax.axvline(25, color="grey", lw=0.6, ls=":")
         ax.set_xlabel("zone-plate PSNR vs the exact antialiased resize (dB; red < 25 dB: "
                       "aliased)", fontsize=8)
@@ -683,7 +709,7 @@ def plot(report, output_dir):
         ax.set_title(key, fontsize=9)
         ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    fig.savefig(os.path.join(output_dir, "throughput.png"), dpi=100, bbox_inches="tight")
+    fig.savefig(os.path.join(output_dir, "throughput.png"), dpi=dpi, bbox_inches="tight")
     plt.close(fig)
 
 
