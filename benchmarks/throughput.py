@@ -12,6 +12,7 @@ abs error against the float64 exact antialiased reference
 never hides aliasing. Writes throughput.json, throughput.md, throughput.png.
 """
 
+import gc
 import os
 import platform
 import time
@@ -346,6 +347,7 @@ def pipeline_rows(method, target, source):
                 count += int(batches[-1].shape[0])
             return batches
         run.before_trial = before_trial
+        run.close = iterators.clear  # endless iterators: stop them once timed
         return run
 
     def fresh_iterators(transform, every=FRESH_EVERY):
@@ -517,6 +519,10 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                                                 iterators=len(firsts[id(row)]))
                 if bandwidth and kind == "array":
                     row["bandwidth_fraction"] = row["gigabytes_per_s"] * 1e9 / bandwidth
+            for *_, fn, _ in rows:
+                getattr(fn, "close", lambda: None)()
+            del prepared
+            gc.collect()
     report = dict(
         benchmark="throughput", date=time.strftime("%Y-%m-%d"),
         machine=dict(platform=platform.platform(), processor=platform.processor(),

@@ -29,8 +29,9 @@ from keras_resize_layers._core import taps as taps_lib
 # photo needs ~20). Inside tf.data every new iterator (each `model.fit` epoch
 # without `steps_per_epoch`) instantiates the branches again (8 small buckets
 # cost 0.25 s per iterator, 4 cost 0.17 s, BUILD_NOTES): there TF_DATA_BUCKETS,
-# then TF's kernels image by image.
-DYNAMIC_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+# then TF's kernels image by image. Each bucket also costs the first call of
+# every new tf.function holding this path (8 buckets 0.5 s, these 10 1.0 s).
+DYNAMIC_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 64)
 TF_DATA_BUCKETS = (2, 3, 6, 16)
 SHARED_TAPS = 16
 
