@@ -23,12 +23,13 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags  # noqa: F401  (--output_dir)
+
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("source", 2048, "Square source side (pixels).")
 flags.DEFINE_integer("batch", 256, "Images per batch.")
 flags.DEFINE_integer("rounds", 5, "Timed calls per row (after one warm-up call).")
 flags.DEFINE_list("backends", ["tensorflow", "jax"], "Keras backends to run.")
-flags.DEFINE_string("output_dir", "results", "Where to write per_image.json/.md.")
 flags.DEFINE_string("_child", "", "Internal: run these rows in this process.")
 
 ROWS = ("fixed Resize", "RandomResizedCrop", "padded batch + image_sizes")

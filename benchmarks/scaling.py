@@ -17,6 +17,8 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags  # noqa: F401  (--output_dir)
+
 from benchmarks import report_files
 
 FLAGS = flags.FLAGS
@@ -24,7 +26,6 @@ flags.DEFINE_list("sources", ["256", "512", "1024", "2048", "4096"], "Square sou
 flags.DEFINE_list("batches", ["1", "4", "16", "64", "256"], "Batch sizes.")
 flags.DEFINE_float("max_pixels", 1.1e9, "Skip cells with more input pixels per batch.")
 flags.DEFINE_integer("trials", 3, "Timed calls per cell.")
-flags.DEFINE_string("output_dir", "results", "Where to write scaling.json/.md/.png.")
 
 
 def measure(sources, batches, trials, max_pixels):

@@ -38,6 +38,7 @@ flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up).")
 PIPELINE_ELEMENTS = 512
 PIPELINE_BATCH = 32
 FRESH_EVERY = 256  # images per iterator in the fresh-iterator row
+WARM_BATCHES = 4  # batches pulled, untimed, from a new iterator before a timed trial
 FIRST_BATCH_S = []  # each fresh iterator's wait for its first batch (seconds)
 PIL_FILTERS = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "lanczos3": "LANCZOS",
                "area": "BOX", "nearest": "NEAREST"}
@@ -311,63 +312,70 @@ def pipeline_rows(method, target, source):
     rows = []
 
     def tf_pipeline(transform):
-        # One endless iterator per input array: a trial pulls len(encoded)
-        # images, in batches of PIPELINE_BATCH, from a warm pipeline (steady
-        # state, as in training), so the iterator start-up is not timed;
-        # Pillow's thread pool is warm too. No prefetch and one call in flight
-        # per core, as many as Pillow's threads: work buffered between trials
-        # would not be timed. The batches are returned as they come (a copy
-        # into one array would be timed too).
-        iterators = {}
-
-        def iterator(encoded):
-            if id(encoded) not in iterators:
-                options = tf.data.Options()
-                # A fused map-and-batch, or the prefetch tf.data injects by
-                # default, would compute batches ahead while other rows are timed.
-                options.experimental_optimization.map_and_batch_fusion = False
-                options.experimental_optimization.inject_prefetch = False
-                iterators[id(encoded)] = iter(transform(tf.data.Dataset.from_tensor_slices(
-                    encoded.astype(bytes)).repeat()).with_options(options))
-            return iterators[id(encoded)]
+        # Steady state, as in training: before each trial (untimed) a new
+        # iterator over a finite dataset is made and WARM_BATCHES are pulled
+        # (start-up, compilation, buffers filling); the trial then times the
+        # next len(encoded) images, in batches of PIPELINE_BATCH. The dataset
+        # ends a few batches later, so its threads finish on their own (an
+        # endless iterator left idle between the alternated trials buffered
+        # work ahead, and destroying one took seconds). No injected prefetch
+        # and one call in flight per core, as many as Pillow's threads. The
+        # batches are returned as they come (a copy into one array would be
+        # timed too).
+        live = {}  # id(encoded) -> the warm iterator for the next timed pull
+        datasets = {}  # id(encoded) -> its dataset, built (and traced) once
 
         def before_trial(encoded):
-            # The trials alternate rows, and an idle pipeline's parallel maps run
-            # ahead into their buffers meanwhile: drop, untimed, what may have
-            # been buffered (a batch in flight per core, a batch of elements
-            # per core) before the timed pull.
-            for _ in range(2 * (os.cpu_count() or 1) + 1):
-                next(iterator(encoded))
+            live.pop(id(encoded), None)  # the previous trial's, drained by now
+            if id(encoded) not in datasets:
+                options = tf.data.Options()
+                options.experimental_optimization.map_and_batch_fusion = False
+                options.experimental_optimization.inject_prefetch = False
+                # Parallelism is given explicitly: no autotuning thread, whose
+                # shutdown held each discarded iterator for seconds.
+                options.autotune.enabled = False
+                extra = (WARM_BATCHES + 2 * (os.cpu_count() or 1)) * PIPELINE_BATCH
+                elements = np.resize(encoded.astype(bytes), len(encoded) + extra)
+                datasets[id(encoded)] = transform(tf.data.Dataset.from_tensor_slices(
+                    elements)).with_options(options)
+            iterator = iter(datasets[id(encoded)])
+            for _ in range(WARM_BATCHES):
+                next(iterator)
+            live[id(encoded)] = iterator
 
         def run(encoded):
-            iterator(encoded)
+            if id(encoded) not in live:  # an untimed call (warm-up, quality)
+                before_trial(encoded)
+            iterator = live[id(encoded)]
             batches, count = [], 0
             while count < len(encoded):
-                batches.append(next(iterators[id(encoded)]))
+                batches.append(next(iterator))
                 count += int(batches[-1].shape[0])
             return batches
         run.before_trial = before_trial
-        run.close = iterators.clear  # endless iterators: stop them once timed
+        run.close = lambda: (live.clear(), datasets.clear())
         return run
 
     def fresh_iterators(transform, every=FRESH_EVERY):
-        # A new iterator every `every` images, as `model.fit` makes one per
-        # epoch; each iterator's wait for its first batch is kept.
+        # Epochs of `every` images, a new iterator each, as `model.fit` makes
+        # one per epoch of a finite dataset; each iterator's wait for its
+        # first batch is kept.
+        datasets = {}  # one dataset per input, as `fit` keeps one: traced once
+
         def run(encoded):
-            batches, count = [], 0
-            dataset = transform(tf.data.Dataset.from_tensor_slices(encoded.astype(bytes))
-                                .repeat())
-            while count < len(encoded):
+            if id(encoded) not in datasets:
+                datasets[id(encoded)] = transform(tf.data.Dataset.from_tensor_slices(
+                    encoded[:every].astype(bytes)))
+            dataset = datasets[id(encoded)]
+            batches = []
+            for _ in range(0, len(encoded), every):
                 start = time.perf_counter()
                 iterator = iter(dataset)
                 batches.append(next(iterator))
                 FIRST_BATCH_S.append(time.perf_counter() - start)
-                taken = int(batches[-1].shape[0])
-                while taken < every and count + taken < len(encoded):
-                    batches.append(next(iterator))
-                    taken += int(batches[-1].shape[0])
-                count += taken
+                batches.extend(iterator)
             return batches
+        run.close = datasets.clear
         return run
 
     def per_element(map_fn):

@@ -288,3 +288,42 @@ def test_study_trains_under_xla_on_tensorflow(tmp_path):
                           str(tmp_path), jit_compile="true")
     assert report["jit_compile"] == "true"
     assert {"resolution", "fixres", "learned"} == set(report["sections"])
+
+
+def test_scaling_sweep_reports_cost_per_megapixel_and_plots(tmp_path):
+    from benchmarks import report_files, scaling
+
+    cells = scaling.measure([64, 96], [1, 3], trials=2, max_pixels=96 * 96 * 2)
+    by = {(c["source"], c["batch"]): c for c in cells}
+    assert by[(96, 3)]["skipped"] and not by[(96, 1)]["skipped"]
+    c = by[(64, 3)]
+    assert c["ms_per_mp_min"] <= c["ms_per_mp"] <= c["ms_per_mp_max"]
+    # ms per input megapixel and images/s describe the same median call
+    assert np.isclose(c["ms_per_mp"], 1e3 * 3 / c["images_per_s"] / (3 * 64 * 64 / 1e6))
+    report = dict(machine="test", date="today", sources=[64, 96], batches=[1, 3],
+                  max_pixels=96 * 96 * 2, trials=2, command="cmd", cells=cells)
+    report_files.write(str(tmp_path), "scaling", report, scaling.markdown, scaling.plot)
+    md = (tmp_path / "scaling.md").read_text()
+    assert "| 64² |" in md and "—" in md
+    assert (tmp_path / "scaling.png").stat().st_size > 0
+
+
+def test_per_image_benchmark_times_and_measures_every_row(tmp_path):
+    """Tiny run on JAX (no TensorFlow in its processes): every row, per-round
+    ratios to the fixed Resize, a peak memory per row."""
+    pytest.importorskip("jax")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.per_image", "--source=64", "--batch=4",
+         "--rounds=2", "--backends=jax", f"--output_dir={tmp_path}"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "per_image.json").read_text())
+    rows = report["backends"]["jax"]
+    assert set(rows) == {"fixed Resize", "RandomResizedCrop", "padded batch + image_sizes"}
+    for row in rows.values():
+        assert len(row["times"]) == 2 and row["images_per_s"] > 0
+        assert row["vs_fixed"]["min"] <= row["vs_fixed"]["median"] <= row["vs_fixed"]["max"]
+        assert row["peak_mb_above_input"] >= 0
+    assert rows["fixed Resize"]["vs_fixed"]["median"] == 1.0
+    assert "| jax | RandomResizedCrop |" in (tmp_path / "per_image.md").read_text()
