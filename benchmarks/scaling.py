@@ -1,11 +1,11 @@
 """How the cost of a resize grows: source size x batch size, cost per input megapixel.
 
     python -m benchmarks.scaling [--sources=256,512,1024,2048,4096]
-        [--batches=1,4,16,64,256] [--max_pixels=1.1e9] [--trials=3] [--output_dir=results]
+        [--batches=1,4,16,64,256] [--max_pixels=1.1e9] [--repeats=3] [--output_dir=results]
 
 The `Resize` layer in a `tf.function` (the XLA taps on a TensorFlow CPU),
 antialiased bilinear, uint8 square sources -> 224x224 float32. Each cell is the
-median of `--trials` calls after a warm-up one (min-max kept), as milliseconds
+median of `--repeats` calls after a warm-up one (min-max kept), as milliseconds
 per input megapixel (batch x side² / 1e6) and images/s; cells whose batch holds
 more than `--max_pixels` input pixels are skipped (the 2-core VM has 24 GiB).
 Linear cost shows as a flat line per batch size. Writes `scaling.json/.md/.png`.
@@ -25,7 +25,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("sources", ["256", "512", "1024", "2048", "4096"], "Square source sides.")
 flags.DEFINE_list("batches", ["1", "4", "16", "64", "256"], "Batch sizes.")
 flags.DEFINE_float("max_pixels", 1.1e9, "Skip cells with more input pixels per batch.")
-flags.DEFINE_integer("trials", 3, "Timed calls per cell.")
+flags.DEFINE_integer("repeats", 3, "Timed calls per cell (after a warm-up one).")
 
 
 def measure(sources, batches, trials, max_pixels):
@@ -118,11 +118,11 @@ def main(argv):
     batches = [int(b) for b in FLAGS.batches]
     report = dict(machine=f"{platform.machine()}, {os.cpu_count()} cores",
                   date=time.strftime("%Y-%m-%d"), sources=sources, batches=batches,
-                  max_pixels=FLAGS.max_pixels, trials=FLAGS.trials,
+                  max_pixels=FLAGS.max_pixels, trials=FLAGS.repeats,
                   command="python -m benchmarks.scaling --sources=" + ",".join(FLAGS.sources)
                   + " --batches=" + ",".join(FLAGS.batches) + f" --max_pixels="
-                  f"{FLAGS.max_pixels:g} --trials={FLAGS.trials}",
-                  cells=measure(sources, batches, FLAGS.trials, FLAGS.max_pixels))
+                  f"{FLAGS.max_pixels:g} --repeats={FLAGS.repeats}",
+                  cells=measure(sources, batches, FLAGS.repeats, FLAGS.max_pixels))
     report_files.write(FLAGS.output_dir, "scaling", report, markdown, plot)
     print(markdown(report))
 
