@@ -489,12 +489,14 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                     prepared.append((row, call, before, inputs, out[0].nbytes))
                 except Exception as error:  # a row that cannot run here says why
                     row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
-            # Timed trials alternate the rows (A, B, C, A, B, C, ...): a slow spell
+            # Timed trials alternate the rows (A, B, C, B, C, A, ...): a slow spell
             # of this machine touches every row, not one.
             times = {id(row): [] for row, *_ in prepared}
             firsts = {id(row): [] for row, *_ in prepared}
-            for _ in range(trials):
-                for row, call, before, _, _ in prepared:
+            for trial in range(trials):
+                # Each trial starts one row later, so no row is always first.
+                shift = trial % max(1, len(prepared))
+                for row, call, before, _, _ in prepared[shift:] + prepared[:shift]:
                     del FIRST_BATCH_S[:]
                     with device.scope():
                         before()  # untimed: e.g. drain a pipeline's buffers
