@@ -80,7 +80,8 @@ def test_ragged_batch_in_model_and_tf_data(photos):
     ds = tf.data.Dataset.from_generator(
         lambda: iter(images), output_signature=tf.TensorSpec([None, None, 3], tf.uint8)
     ).ragged_batch(3).map(layer)
-    np.testing.assert_array_equal(next(iter(ds)).numpy(), out)
+    # In tf.data beyond 16 taps (these ~10x shrinks) TF's kernels, in the model the taps.
+    np.testing.assert_allclose(next(iter(ds)).numpy(), out, atol=5e-4, rtol=0)
 
 
 def test_batched_map_in_tf_data(photos):
