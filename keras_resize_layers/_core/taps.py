@@ -166,6 +166,16 @@ def per_image_taps(bk, out_size, extent, box_start, box_len, place_start, place_
     return index, weights
 
 
+def per_image_axes(bk, size, heights, widths, geometry, method, antialias, taps):
+    """`(iy, wy, ix, wx)` of `per_image_taps` for both axes; `taps` is `(rows, columns)`."""
+    g = geometry
+    iy, wy = per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
+                            g["place_h"], method, antialias, taps[0])
+    ix, wx = per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
+                            g["place_w"], method, antialias, taps[1])
+    return iy, wy, ix, wx
+
+
 def per_image_gather(bk):
     """`gather(x, index, axis)` with one `(out,)` index row per image (`(N, out)`)."""
     if bk.name == "tensorflow":
@@ -193,12 +203,8 @@ def resample_per_image(bk, images, heights, widths, size, geometry, method, anti
         policy: `"pad"` adds `fill_value` outside each placement.
         taps: static K per axis `(rows, columns)` covering every image (`tap_bound`).
     """
-    g = geometry
-    iy, wy = per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"], g["place_y"],
-                            g["place_h"], method, antialias, taps[0])
-    ix, wx = per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"], g["place_x"],
-                            g["place_w"], method, antialias, taps[1])
-    out = passes(bk, images, iy, wy, ix, wx, per_image_gather(bk))
+    out = passes(bk, images, *per_image_axes(bk, size, heights, widths, geometry, method,
+                                             antialias, taps), per_image_gather(bk))
     if policy == "pad":
-        out = resample.add_fill(bk, out, size, g, fill_value, False)
+        out = resample.add_fill(bk, out, size, geometry, fill_value, False)
     return out

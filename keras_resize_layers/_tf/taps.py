@@ -54,8 +54,7 @@ def _passes_program(taps, dtype, per_image=False):
     axes) -> float32 (N, h, w, C), the passes of `taps.passes`. Indices and
     weights are `(1, out, taps)`, or `(N, out, taps)` with `per_image`."""
     bk = backend_lib.get("tensorflow")
-    gather = (lambda x, index, axis: tf.gather(x, index, axis=axis, batch_dims=1)) \
-        if per_image else None
+    gather = taps_lib.per_image_gather(bk) if per_image else None
 
     @tf.function(jit_compile=True, autograph=False)
     def run(images, iy, wy, ix, wx):
@@ -136,11 +135,8 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
                              [0, _pad_size(shape[2]) - shape[2]], [0, 0]])
 
     def axes(taps):
-        iy, wy = taps_lib.per_image_taps(bk, size[0], heights, g["box_y"], g["box_h"],
-                                         g["place_y"], g["place_h"], method, antialias, taps)
-        ix, wx = taps_lib.per_image_taps(bk, size[1], widths, g["box_x"], g["box_w"],
-                                         g["place_x"], g["place_w"], method, antialias, taps)
-        return iy, wy, ix, wx
+        return taps_lib.per_image_axes(bk, size, heights, widths, g, method, antialias,
+                                       (taps, taps))
 
     # Taps and weights for SHARED_TAPS, computed once outside the branches;
     # each small branch reads its first `taps` (the rest have weight 0 for the
