@@ -413,3 +413,14 @@ def test_ragged_batch_with_mixed_channel_counts_is_an_error():
         resize(mixed, (4, 4))
     same = tf.ragged.constant([np.ones((2, 3, 3)).tolist(), np.ones((3, 2, 3)).tolist()])
     np.testing.assert_allclose(resize(same, (4, 4)).numpy(), 1.0, atol=1e-6)
+
+
+def test_forced_taps_inside_xla_need_a_size_known_while_tracing():
+    """Inside XLA the run-time-planned TF CPU taps are not available: forcing
+    taps on a batch of unknown height and width is a clear error."""
+    fn = tf.function(lambda x: krl.resize(x, (8, 8), implementation="taps"),
+                     jit_compile=True,
+                     input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
+    with pytest.raises(ValueError, match='implementation="taps" on the tensorflow backend '
+                       "needs a batch whose height and width are known while tracing"):
+        fn.get_concrete_function()
