@@ -12,6 +12,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["keras_resize_layers", "keras_resize_layers.*"]),
+    package_data={"keras_resize_layers._tf": ["resample_taps.c"]},  # built on first use
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.21,<2.22",

@@ -160,10 +160,25 @@ def in_xla_context():
     return bool(_graph_xla_check()(tf.compat.v1.get_default_graph()))
 
 
+@functools.lru_cache(maxsize=None)
+def _save_context_check():
+    return _private("tensorflow.python.saved_model.save_context", "in_save_context")
+
+
+def in_save_context():
+    """True while `tf.saved_model.save` (and so `model.export`) traces functions:
+    what it traces must run without this library's own ops. Without TensorFlow's
+    `save_context` (a release that moved it) assume saving, the portable answer."""
+    check = _save_context_check()
+    return True if check is None else bool(check())
+
+
 def keras_private_names():
     """Which private names this Keras release provides (for tests and bug reports)."""
     return types.SimpleNamespace(
         DynamicBackend=_DYNAMIC_BACKEND is not None,
         DataLayer=DataLayer is not FallbackDataLayer,
         GraphOrParentsInXlaContext=_graph_xla_check() is not _xla_context_by_attributes
+        if "tensorflow" in sys.modules else None,
+        in_save_context=_save_context_check() is not None
         if "tensorflow" in sys.modules else None)

@@ -22,6 +22,7 @@ import tensorflow as tf
 from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import resample
 from keras_resize_layers._core import taps as taps_lib
+from keras_resize_layers._tf import native
 
 # Sizes known only at run time: one program per bucket of K (chosen at run
 # time). Up to SHARED_TAPS the branches read the first K of taps computed once;
@@ -89,10 +90,14 @@ def resample_taps(images, size, plan, fill_value, policy):
     Returns:
         float32 `(N, height, width, C)`.
     """
-    images = _unaliased(tf.convert_to_tensor(images), plan["taps"])
+    images = tf.convert_to_tensor(images)
+    if native.usable(images.dtype):
+        run = native.run  # (widening only slows it: 235 vs 219 images/s at 4096²)
+    else:
+        images = _unaliased(images, plan["taps"])
+        run = _passes_program(plan["taps"], images.dtype)
     out = taps_lib.resample_static(backend_lib.get("tensorflow"), images, size, plan,
-                                   fill_value, policy,
-                                   run=_passes_program(plan["taps"], images.dtype))
+                                   fill_value, policy, run=run)
     return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
 
 
@@ -128,9 +133,15 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     zeros = tf.zeros(shape[:1], tf.int32)
     g = {k: tf.cast(v, tf.int32) + zeros for k, v in geometry.items()}
     heights, widths = heights + zeros, widths + zeros
-    need = tf.maximum(
-        tf.reduce_max(resample.tap_counts(bk, g["box_h"], g["place_h"], method, antialias)),
-        tf.reduce_max(resample.tap_counts(bk, g["box_w"], g["place_w"], method, antialias)))
+    need_h, need_w = (tf.reduce_max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"],
+                                                        method, antialias)) for a in "hw")
+    if native.usable(images.dtype):  # any K, any size: one op, no buckets, no padding
+        out = native.run(images, *taps_lib.per_image_axes(
+            bk, size, heights, widths, g, method, antialias, (need_h, need_w)))
+        if policy == "pad":
+            out = resample.add_fill(bk, out, size, g, fill_value, False)
+        return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
+    need = tf.maximum(need_h, need_w)
     padded = tf.pad(images, [[0, 0], [0, _pad_size(shape[1]) - shape[1]],
                              [0, _pad_size(shape[2]) - shape[2]], [0, 0]])
 

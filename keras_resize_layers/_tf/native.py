@@ -1,0 +1,138 @@
+"""The taps as one TensorFlow CPU op (`resample_taps.c`), built on first use.
+
+TensorFlow only. XLA's CPU code for the taps' gathers runs at ~3.5 G
+multiply-adds per second and core; the C kernel sums whole rows with vector
+instructions (AVX-512 or AVX2 when the machine has them) and keeps each output
+row's intermediate in L1, ~15x that for the rows pass (BUILD_NOTES). It is
+written against TensorFlow's C kernel API, so building it takes a C compiler
+and well under a second, once per machine and TensorFlow version: the library
+goes to `KRL_NATIVE_CACHE` (default `~/.cache/keras_resize_layers`).
+
+`run` is used by `_tf/taps.py` on a TensorFlow CPU outside XLA for uint8 and
+float32 input, except while a SavedModel is being written (`model.export`,
+`tf.saved_model.save`): an exported model holds only TensorFlow's own ops and
+loads anywhere. Without a compiler, when the build fails (a warning says why)
+or with `KRL_NATIVE=0`, the XLA programs run instead; pixels agree to ~1e-6.
+"""
+
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import warnings
+
+import tensorflow as tf
+
+from keras_resize_layers import _compat
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import taps as taps_lib
+
+SOURCE = os.path.join(os.path.dirname(__file__), "resample_taps.c")
+DTYPES = (tf.uint8, tf.float32)
+_FLAGS = ("-O3", "-march=native", "-std=gnu11", "-shared", "-fPIC")
+
+
+def _compiler():
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which(
+        "clang")
+
+
+def _cache_dir():
+    root = os.environ.get("KRL_NATIVE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "keras_resize_layers")
+    try:
+        os.makedirs(root, exist_ok=True)
+        if os.access(root, os.W_OK):
+            return root
+    except OSError:
+        pass
+    return tempfile.gettempdir()
+
+
+def _cpu_flags():
+    """The CPU's feature flags (the build uses -march=native)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _build(cc):
+    """Path of the built library (building it when missing); raises on failure."""
+    with open(SOURCE, "rb") as f:
+        source = f.read()
+    link = [*tf.sysconfig.get_link_flags(), f"-Wl,-rpath,{tf.sysconfig.get_lib()}", "-lpthread"]
+    compile_ = [cc, *_FLAGS, f"-I{tf.sysconfig.get_include()}", SOURCE]
+    key = hashlib.sha256(b"\0".join(part.encode() for part in [
+        source.decode(), tf.__version__, " ".join(compile_ + link), platform.machine(),
+        _cpu_flags()])).hexdigest()
+    path = os.path.join(_cache_dir(), f"resample_taps-{key[:20]}.so")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(path))
+        os.close(fd)
+        try:
+            done = subprocess.run(compile_ + ["-o", tmp] + link, capture_output=True,
+                                  text=True, timeout=120)
+            if done.returncode:
+                raise RuntimeError(done.stderr.strip()[-2000:] or f"exit {done.returncode}")
+            os.replace(tmp, path)  # atomic: concurrent builders are safe
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return path
+
+
+@tf.autograph.experimental.do_not_convert
+@functools.lru_cache(maxsize=None)
+def _library():
+    """The loaded op module, or None (disabled, no compiler, or a failed build)."""
+    if os.environ.get("KRL_NATIVE", "1") == "0":
+        return None
+    cc = _compiler()
+    if cc is None:
+        warnings.warn("keras_resize_layers: no C compiler found (set CC); the TensorFlow "
+                      "CPU path runs the XLA taps, ~2x slower (KRL_NATIVE=0 silences this).")
+        return None
+    try:
+        module = tf.load_op_library(_build(cc))
+    except Exception as e:  # noqa: BLE001 - any failure falls back to the XLA taps
+        warnings.warn(f"keras_resize_layers: building the CPU resize op failed, the XLA "
+                      f"taps run instead (KRL_NATIVE=0 silences this): {e}")
+        return None
+    _register_gradient()
+    return module
+
+
+def _register_gradient():
+    @tf.RegisterGradient("KrlResampleTaps")
+    def _gradient(op, grad):
+        images, iy, wy, ix, wx = op.inputs
+        if images.dtype != tf.float32:
+            return [None] * 5
+        bk = backend_lib.get("tensorflow")
+        gather = None if iy.shape[0] == 1 and ix.shape[0] == 1 else taps_lib.per_image_gather(bk)
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            out = taps_lib.passes(bk, images, iy, wy, ix, wx, gather)
+        return [tape.gradient(out, images, output_gradients=grad), None, None, None, None]
+
+
+def usable(dtype):
+    """True when `run` may resize a batch of `dtype` here (the caller has
+    checked for a TensorFlow CPU outside XLA)."""
+    return tf.as_dtype(dtype) in DTYPES and not _compat.in_save_context() and (
+        _library() is not None)
+
+
+def run(images, iy, wy, ix, wx):
+    """Both passes of `taps.passes` for `(N, H, W, C)` uint8 / float32 images;
+    indices and weights `(1 or N, out, K)`, K any. Returns float32 `(N, h, w, C)`."""
+    return _library().krl_resample_taps(images, iy, wy, ix, wx)

@@ -1,0 +1,321 @@
+// KrlResampleTaps: both passes of `_core/taps.passes` as one TensorFlow CPU op.
+//
+// Written against TensorFlow's C kernel API (tensorflow/c/kernels.h, ops.h),
+// so it compiles in well under a second with a C compiler and links only
+// libtensorflow_framework. `_tf/native.py` builds it on first use.
+//
+// images (N, H, W, C) uint8 or float32; iy, wy (B, h, Ky) and ix, wx (B, w, Kx)
+// the int32 input rows / columns and float32 weights of each output row /
+// column, B = 1 (shared) or N (per image). Output float32 (N, h, w, C):
+//   out[n, o, p, c] = sum_s wx[p, s] * (sum_t wy[o, t] * images[n, iy[o, t], ix[p, s], c])
+// with both sums in tap order, like the XLA passes. Per output row: the rows
+// pass sums Ky whole input rows (vectorised across width * channels, reading
+// the integer input directly), then the columns pass reads that one float row
+// (in L1). Images x row blocks are shared among one thread per allowed core.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "tensorflow/c/kernels.h"
+#include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
+typedef struct TF_DimensionHandle TF_DimensionHandle;
+typedef struct TF_OpDefinitionBuilder TF_OpDefinitionBuilder;
+typedef struct TF_ShapeHandle TF_ShapeHandle;
+typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
+#include "tensorflow/c/ops.h"
+
+#define ROWS_PER_TASK 8
+#define MAX_THREADS 256
+
+typedef struct {
+  const uint8_t* in;  // image bytes
+  int is_float;
+  int64_t n, H, W, C, h, w, ky, kx, by, bx;
+  const int32_t *iy, *ix;
+  const float *wy, *wx;
+  float* out;
+  int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
+  int failed;
+} Job;
+
+// --- rows pass: acc[j] = sum_t wt[t] * src[t][j], j < wc ---------------------
+
+static inline float load_one(const uint8_t* row, int is_float, int64_t j) {
+  return is_float ? ((const float*)row)[j] : (float)row[j];
+}
+
+static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
+                      const float* wt, int64_t k, float* acc) {
+  int64_t j = 0;
+#if defined(__AVX512F__)
+  if (is_float) {
+    for (; j + 16 <= wc; j += 16) {
+      __m512 a = _mm512_mul_ps(_mm512_set1_ps(wt[0]), _mm512_loadu_ps((const float*)src[0] + j));
+      for (int64_t t = 1; t < k; ++t)
+        a = _mm512_fmadd_ps(_mm512_set1_ps(wt[t]), _mm512_loadu_ps((const float*)src[t] + j), a);
+      _mm512_storeu_ps(acc + j, a);
+    }
+  } else {
+    for (; j + 32 <= wc; j += 32) {
+      __m512 w = _mm512_set1_ps(wt[0]);
+      __m512 a = _mm512_mul_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+                                      _mm_loadu_si128((const __m128i*)(src[0] + j)))));
+      __m512 b = _mm512_mul_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+                                      _mm_loadu_si128((const __m128i*)(src[0] + j + 16)))));
+      for (int64_t t = 1; t < k; ++t) {
+        w = _mm512_set1_ps(wt[t]);
+        a = _mm512_fmadd_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+                                   _mm_loadu_si128((const __m128i*)(src[t] + j)))), a);
+        b = _mm512_fmadd_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+                                   _mm_loadu_si128((const __m128i*)(src[t] + j + 16)))), b);
+      }
+      _mm512_storeu_ps(acc + j, a);
+      _mm512_storeu_ps(acc + j + 16, b);
+    }
+  }
+#elif defined(__AVX2__) && defined(__FMA__)
+  if (is_float) {
+    for (; j + 8 <= wc; j += 8) {
+      __m256 a = _mm256_mul_ps(_mm256_set1_ps(wt[0]), _mm256_loadu_ps((const float*)src[0] + j));
+      for (int64_t t = 1; t < k; ++t)
+        a = _mm256_fmadd_ps(_mm256_set1_ps(wt[t]), _mm256_loadu_ps((const float*)src[t] + j), a);
+      _mm256_storeu_ps(acc + j, a);
+    }
+  } else {
+    for (; j + 8 <= wc; j += 8) {
+      __m256 a = _mm256_mul_ps(_mm256_set1_ps(wt[0]), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+                                   _mm_loadl_epi64((const __m128i*)(src[0] + j)))));
+      for (int64_t t = 1; t < k; ++t)
+        a = _mm256_fmadd_ps(_mm256_set1_ps(wt[t]), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+                                _mm_loadl_epi64((const __m128i*)(src[t] + j)))), a);
+      _mm256_storeu_ps(acc + j, a);
+    }
+  }
+#endif
+  for (; j < wc; ++j) {
+    float a = wt[0] * load_one(src[0], is_float, j);
+    for (int64_t t = 1; t < k; ++t) a += wt[t] * load_one(src[t], is_float, j);
+    acc[j] = a;
+  }
+}
+
+// --- columns pass: out[p, c] = sum_s wx[p, s] * row[ix[p, s] * C + c] ---------
+
+typedef float v4f __attribute__((vector_size(16)));
+
+static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
+                      const float* wx, int64_t k, float* out) {
+  int64_t p = 0;
+  if (C == 3 || C == 4) {
+    // One 4-lane vector per pixel; with C = 3 its 4th lane reads the next
+    // pixel (the row has a spare float at its end) and is overwritten by the
+    // next store, so the last pixel is stored lane by lane.
+    for (; p < w; ++p) {
+      const int32_t* ii = ix + p * k;
+      const float* ww = wx + p * k;
+      v4f v, a;
+      memcpy(&v, row + (int64_t)ii[0] * C, sizeof(v));
+      a = ww[0] * v;
+      for (int64_t s = 1; s < k; ++s) {
+        memcpy(&v, row + (int64_t)ii[s] * C, sizeof(v));
+        a += ww[s] * v;
+      }
+      if (C == 4 || p + 1 < w) {
+        memcpy(out + p * C, &a, sizeof(a));
+      } else {
+        for (int64_t c = 0; c < C; ++c) out[p * C + c] = a[c];
+      }
+    }
+    return;
+  }
+  for (; p < w; ++p) {
+    const int32_t* ii = ix + p * k;
+    const float* ww = wx + p * k;
+    for (int64_t c = 0; c < C; ++c) {
+      float a = ww[0] * row[(int64_t)ii[0] * C + c];
+      for (int64_t s = 1; s < k; ++s) a += ww[s] * row[(int64_t)ii[s] * C + c];
+      out[p * C + c] = a;
+    }
+  }
+}
+
+static void* worker(void* arg) {
+  Job* job = (Job*)arg;
+  const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
+  float* acc = (float*)malloc(sizeof(float) * (size_t)(wc + 4));
+  const uint8_t** src = (const uint8_t**)malloc(sizeof(uint8_t*) * (size_t)job->ky);
+  if (!acc || !src) {
+    __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+    free(acc);
+    free(src);
+    return NULL;
+  }
+  acc[wc] = acc[wc + 1] = acc[wc + 2] = acc[wc + 3] = 0.0f;
+  for (;;) {
+    const int64_t task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (task >= job->tasks) break;
+    const int64_t i = task / job->tasks_per_image;
+    const int64_t r0 = (task % job->tasks_per_image) * ROWS_PER_TASK;
+    const int64_t r1 = r0 + ROWS_PER_TASK < job->h ? r0 + ROWS_PER_TASK : job->h;
+    const int64_t ty = (job->by > 1 ? i : 0) * job->h * job->ky;
+    const int64_t tx = (job->bx > 1 ? i : 0) * job->w * job->kx;
+    const uint8_t* image = job->in + i * job->H * wc * item;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int32_t* rows = job->iy + ty + r * job->ky;
+      for (int64_t t = 0; t < job->ky; ++t) src[t] = image + (int64_t)rows[t] * wc * item;
+      rows_pass(src, job->is_float, wc, job->wy + ty + r * job->ky, job->ky, acc);
+      cols_pass(acc, job->C, job->w, job->ix + tx, job->wx + tx, job->kx,
+                job->out + (i * job->h + r) * job->w * job->C);
+    }
+  }
+  free(acc);
+  free(src);
+  return NULL;
+}
+
+static int allowed_cores(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  return 1;
+}
+
+// Returns a message, or NULL when every index lies in [0, extent).
+static const char* check_indices(const int32_t* index, int64_t count, int64_t extent) {
+  for (int64_t i = 0; i < count; ++i)
+    if (index[i] < 0 || index[i] >= extent) return "an index outside the image";
+  return NULL;
+}
+
+static void* create(TF_OpKernelConstruction* ctx) { return NULL; }
+static void destroy(void* kernel) {}
+
+static void fail(TF_OpKernelContext* ctx, TF_Status* status, const char* message) {
+  TF_SetStatus(status, TF_INVALID_ARGUMENT, message);
+  TF_OpKernelContext_Failure(ctx, status);
+}
+
+static void compute(void* kernel, TF_OpKernelContext* ctx) {
+  TF_Status* status = TF_NewStatus();
+  TF_Tensor* t[5] = {0};
+  TF_Tensor* out = NULL;
+  char message[256];
+  for (int i = 0; i < 5; ++i) {
+    TF_GetInput(ctx, i, &t[i], status);
+    if (TF_GetCode(status) != TF_OK) {
+      TF_OpKernelContext_Failure(ctx, status);
+      goto done;
+    }
+  }
+  if (TF_NumDims(t[0]) != 4 || TF_NumDims(t[1]) != 3 || TF_NumDims(t[2]) != 3 ||
+      TF_NumDims(t[3]) != 3 || TF_NumDims(t[4]) != 3) {
+    fail(ctx, status, "KrlResampleTaps: images must be (N, H, W, C), taps and weights (B, out, K).");
+    goto done;
+  }
+  Job job;
+  memset(&job, 0, sizeof(job));
+  job.is_float = TF_TensorType(t[0]) == TF_FLOAT;
+  job.n = TF_Dim(t[0], 0), job.H = TF_Dim(t[0], 1), job.W = TF_Dim(t[0], 2);
+  job.C = TF_Dim(t[0], 3);
+  job.by = TF_Dim(t[1], 0), job.h = TF_Dim(t[1], 1), job.ky = TF_Dim(t[1], 2);
+  job.bx = TF_Dim(t[3], 0), job.w = TF_Dim(t[3], 1), job.kx = TF_Dim(t[3], 2);
+  for (int i = 0; i < 3; ++i) {
+    if (TF_Dim(t[2], i) != TF_Dim(t[1], i) || TF_Dim(t[4], i) != TF_Dim(t[3], i)) {
+      fail(ctx, status, "KrlResampleTaps: taps and weights differ in shape.");
+      goto done;
+    }
+  }
+  if ((job.by != 1 && job.by != job.n) || (job.bx != 1 && job.bx != job.n) ||
+      job.ky < 1 || job.kx < 1) {
+    snprintf(message, sizeof(message),
+             "KrlResampleTaps: taps for %lld and %lld images with %lld and %lld taps, "
+             "for a batch of %lld.", (long long)job.by, (long long)job.bx,
+             (long long)job.ky, (long long)job.kx, (long long)job.n);
+    fail(ctx, status, message);
+    goto done;
+  }
+  job.iy = (const int32_t*)TF_TensorData(t[1]), job.wy = (const float*)TF_TensorData(t[2]);
+  job.ix = (const int32_t*)TF_TensorData(t[3]), job.wx = (const float*)TF_TensorData(t[4]);
+  const char* bad = check_indices(job.iy, job.by * job.h * job.ky, job.H);
+  if (!bad) bad = check_indices(job.ix, job.bx * job.w * job.kx, job.W);
+  if (bad) {
+    snprintf(message, sizeof(message), "KrlResampleTaps: %s (%lld x %lld).", bad,
+             (long long)job.H, (long long)job.W);
+    fail(ctx, status, message);
+    goto done;
+  }
+  int64_t dims[4] = {job.n, job.h, job.w, job.C};
+  out = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, 4,
+                          sizeof(float) * job.n * job.h * job.w * job.C, status);
+  if (TF_GetCode(status) != TF_OK) {
+    TF_OpKernelContext_Failure(ctx, status);
+    goto done;
+  }
+  if (job.n * job.h * job.w * job.C == 0) goto done;
+  job.in = (const uint8_t*)TF_TensorData(t[0]);
+  job.out = (float*)TF_TensorData(out);
+  job.tasks_per_image = (job.h + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+  job.tasks = job.n * job.tasks_per_image;
+  int64_t threads = allowed_cores();
+  // Below ~1 M multiply-adds a thread costs more than it saves.
+  const int64_t work = job.n * job.h * (job.ky * job.W + job.kx * job.w) * job.C;
+  if (work < (1 << 20)) threads = 1;
+  if (threads > job.tasks) threads = job.tasks;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  pthread_t tid[MAX_THREADS];
+  int64_t started = 0;
+  for (int64_t i = 1; i < threads; ++i)
+    if (pthread_create(&tid[started], NULL, worker, &job) == 0) ++started;
+  worker(&job);
+  for (int64_t i = 0; i < started; ++i) pthread_join(tid[i], NULL);
+  if (job.failed) {
+    TF_SetStatus(status, TF_RESOURCE_EXHAUSTED, "KrlResampleTaps: out of memory for a row buffer.");
+    TF_OpKernelContext_Failure(ctx, status);
+  }
+done:
+  if (out) TF_DeleteTensor(out);
+  for (int i = 0; i < 5; ++i)
+    if (t[i]) TF_DeleteTensor(t[i]);
+  TF_DeleteStatus(status);
+}
+
+static void register_kernel(TF_DataType dtype) {
+  TF_Status* status = TF_NewStatus();
+  TF_KernelBuilder* builder =
+      TF_NewKernelBuilder("KrlResampleTaps", "CPU", &create, &compute, &destroy);
+  TF_KernelBuilder_TypeConstraint(builder, "T", dtype, status);
+  if (TF_GetCode(status) == TF_OK) TF_RegisterKernelBuilder("KrlResampleTaps", builder, status);
+  if (TF_GetCode(status) != TF_OK)
+    fprintf(stderr, "KrlResampleTaps: kernel not registered: %s\n", TF_Message(status));
+  TF_DeleteStatus(status);
+}
+
+__attribute__((constructor)) static void register_op(void) {
+  TF_Status* status = TF_NewStatus();
+  TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder("KrlResampleTaps");
+  TF_OpDefinitionBuilderAddAttr(op, "T: {uint8, float}");
+  TF_OpDefinitionBuilderAddInput(op, "images: T");
+  TF_OpDefinitionBuilderAddInput(op, "iy: int32");
+  TF_OpDefinitionBuilderAddInput(op, "wy: float");
+  TF_OpDefinitionBuilderAddInput(op, "ix: int32");
+  TF_OpDefinitionBuilderAddInput(op, "wx: float");
+  TF_OpDefinitionBuilderAddOutput(op, "output: float");
+  TF_OpDefinitionBuilderSetShapeInferenceFunction(op, &TF_ShapeInferenceContextSetUnknownShape);
+  TF_RegisterOpDefinition(op, status);
+  if (TF_GetCode(status) != TF_OK)
+    fprintf(stderr, "KrlResampleTaps: op not registered: %s\n", TF_Message(status));
+  TF_DeleteStatus(status);
+  register_kernel(TF_UINT8);
+  register_kernel(TF_FLOAT);
+}

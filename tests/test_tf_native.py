@@ -1,0 +1,172 @@
+"""The taps as a TensorFlow CPU op (`_tf/native.py`, `_tf/resample_taps.c`):
+the same pixels as the XLA passes, TensorFlow's kernels and the dense matmul;
+gradients; bad taps refused; never inside an exported SavedModel; the XLA
+programs when the op cannot be built."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_resize_layers as krl
+from keras_resize_layers._core import backend as backend_lib
+from keras_resize_layers._core import taps as taps_lib
+from keras_resize_layers._tf import native
+from keras_resize_layers._tf import taps as tf_taps
+
+BK = backend_lib.get("tensorflow")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _graph_ops(fn, *specs):
+    return {op.type for op in tf.function(fn).get_concrete_function(*specs).graph.get_operations()}
+
+
+def test_the_op_is_built_here():
+    assert native._library() is not None and native.usable(tf.uint8)
+    assert native.usable(tf.float32) and not native.usable(tf.float16)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("shape,size,method", [
+    ((300, 257), (224, 100), "bilinear"),  # shrink, odd widths (vector tails)
+    ((37, 45), (224, 90), "bicubic"),  # enlarge
+    ((120, 31), (40, 200), "lanczos3"),  # one axis each way
+    ((64, 64), (64, 64), "area"),  # identity
+])
+def test_shared_taps_equal_the_xla_passes_and_tf_image(dtype, channels, shape, size, method):
+    rng = np.random.default_rng(channels)
+    images = (rng.random((3, *shape, channels)) * 255).astype(dtype)
+    plan = taps_lib.plan(*shape, size, method, True, "stretch", 1.0)
+    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+    got = native.run(tf.constant(images), *args).numpy()
+    xla = tf_taps._passes_program(plan["taps"], tf.as_dtype(dtype))(tf.constant(images), *args)
+    np.testing.assert_allclose(got, xla.numpy(), atol=1e-4, rtol=1e-6)
+    if method != "area":  # TF's ResizeArea drifts (BUILD_NOTES)
+        ref = tf.image.resize(images, size, method=method, antialias=True).numpy()
+        np.testing.assert_allclose(got, ref, atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "area", "lanczos3", "nearest"])
+def test_per_image_taps_equal_each_image_alone(method):
+    """A ragged batch and crop boxes: one op with per-image taps (any K: a 30x
+    shrink needs ~60) equal to resizing each image alone with the matmul."""
+    rng = np.random.default_rng(3)
+    sizes = [(300, 200), (64, 500), (1800, 1500), (17, 9)]
+    images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes]
+    ragged = tf.ragged.stack([tf.constant(i) for i in images])
+    assert "KrlResampleTaps" in _graph_ops(
+        lambda r: krl.resize(r, (60, 50), method=method),
+        tf.RaggedTensorSpec([None, None, None, 3], tf.uint8, 1, tf.int64))
+    got = krl.resize(ragged, (60, 50), method=method).numpy()
+    for image, out in zip(images, got):
+        ref = krl.resize(image, (60, 50), method=method, implementation="matmul").numpy()
+        np.testing.assert_allclose(out, ref, atol=5e-4, rtol=0)
+    boxes = np.array([[10, 20, 100, 150], [0, 0, 64, 500], [5, 900, 1700, 600], [0, 0, 17, 9]])
+    padded = np.zeros((4, 1800, 1500, 3), np.uint8)
+    for i, image in enumerate(images):
+        padded[i, :image.shape[0], :image.shape[1]] = image
+    got = krl.resized_crop(padded, boxes, (33, 47), method=method).numpy()
+    for i, (y, x, h, w) in enumerate(boxes):
+        ref = krl.resize(padded[i, y:y + h, x:x + w], (33, 47), method=method,
+                         implementation="matmul").numpy()
+        np.testing.assert_allclose(got[i], ref, atol=5e-4, rtol=0)
+
+
+def test_gradient_equals_the_matmul_gradient():
+    images = tf.constant(np.random.default_rng(4).random((2, 50, 70, 3)), tf.float32)
+    weights = tf.constant(np.random.default_rng(5).random((2, 20, 30, 3)), tf.float32)
+    grads = []
+    for implementation in ("auto", "matmul"):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            loss = tf.reduce_sum(krl.resize(images, (20, 30), implementation=implementation)
+                                 * weights)
+        grads.append(tape.gradient(loss, images).numpy())
+    assert "KrlResampleTaps" in _graph_ops(lambda x: krl.resize(x, (20, 30)),
+                                           tf.TensorSpec([None, 50, 70, 3], tf.float32))
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-5, rtol=1e-5)
+
+
+def test_taps_outside_the_image_or_of_the_wrong_shape_are_refused():
+    images = tf.zeros((2, 10, 12, 3), tf.uint8)
+    ok_i, ok_w = tf.zeros((1, 4, 2), tf.int32), tf.zeros((1, 4, 2), tf.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="index outside the image"):
+        native.run(images, ok_i + 10, ok_w, ok_i, ok_w)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="index outside the image"):
+        native.run(images, ok_i, ok_w, ok_i - 1, ok_w)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="for a batch of 2"):
+        native.run(images, tf.zeros((3, 4, 2), tf.int32), tf.zeros((3, 4, 2)), ok_i, ok_w)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="differ in shape"):
+        native.run(images, ok_i, tf.zeros((1, 4, 3)), ok_i, ok_w)
+    assert native.run(tf.zeros((0, 10, 12, 3), tf.uint8), ok_i, ok_w, ok_i, ok_w).shape == (
+        0, 4, 4, 3)
+
+
+def test_tf_data_and_the_layer_use_the_op_and_agree_bit_for_bit(photos):
+    images = np.stack([photos["astronaut"]] * 4)
+    layer = krl.layers.Resize(224, 224)
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(4).map(krl.data.resize_fn(224, 224))
+    np.testing.assert_array_equal(next(iter(ds)).numpy(), np.asarray(layer(images)))
+    np.testing.assert_array_equal(np.asarray(layer(images[:1]))[0],
+                                  np.asarray(krl.resize(images[0], (224, 224))))
+
+
+def test_an_exported_model_holds_no_library_op(tmp_path):
+    """`model.export` traces in a save context: the SavedModel has TensorFlow's
+    ops only and loads in a process that never imports the library."""
+    import keras
+
+    model = keras.Sequential([keras.Input((None, None, 3), dtype="uint8"),
+                              krl.layers.Resize(64, 64)])
+    model(np.zeros((1, 128, 96, 3), np.uint8))
+    path = str(tmp_path / "exported")
+    model.export(path, verbose=False)
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        assert b"KrlResampleTaps" not in f.read()
+    image = np.random.default_rng(6).integers(0, 256, (1, 128, 96, 3), dtype=np.uint8)
+    np.save(tmp_path / "image.npy", image)
+    code = textwrap.dedent(f"""
+        import sys, numpy as np, tensorflow as tf
+        loaded = tf.saved_model.load({path!r})
+        out = loaded.serve(tf.constant(np.load({str(tmp_path / 'image.npy')!r})))
+        np.save({str(tmp_path / 'out.npy')!r}, out.numpy())
+        assert not any(m.startswith("keras_resize_layers") for m in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": ""}, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), np.asarray(model(image)),
+                               atol=5e-4, rtol=0)
+
+
+@pytest.mark.parametrize("env", [{"KRL_NATIVE": "0"}, {"CC": "/bin/false"}])
+def test_without_the_op_the_xla_programs_give_the_same_pixels(tmp_path, env):
+    """Disabled, or a compiler that fails (a fresh cache: nothing built yet): a
+    warning for the failure, the XLA programs, the same pixels to 1e-4."""
+    image = np.random.default_rng(7).integers(0, 256, (2, 300, 200, 3), dtype=np.uint8)
+    np.save(tmp_path / "image.npy", image)
+    code = textwrap.dedent(f"""
+        import warnings, numpy as np, tensorflow as tf
+        import keras_resize_layers as krl
+        from keras_resize_layers._tf import native
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = krl.resize(np.load({str(tmp_path / 'image.npy')!r}), (64, 48))
+        assert native._library() is None
+        assert len(caught) == {int('CC' in env)}, [str(w.message) for w in caught]
+        if caught:
+            assert "building the CPU resize op failed" in str(caught[0].message)
+        np.save({str(tmp_path / 'out.npy')!r}, out.numpy())
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env, "PYTHONPATH": ROOT,
+                               "KRL_NATIVE_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"),
+                               krl.resize(image, (64, 48)).numpy(), atol=1e-4, rtol=0)
