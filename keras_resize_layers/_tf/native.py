@@ -93,9 +93,7 @@ def _build(cc):
 @tf.autograph.experimental.do_not_convert
 @functools.lru_cache(maxsize=None)
 def _library():
-    """The loaded op module, or None (disabled, no compiler, or a failed build)."""
-    if os.environ.get("KRL_NATIVE", "1") == "0":
-        return None
+    """The loaded op module, or None (no compiler, or a failed build)."""
     cc = _compiler()
     if cc is None:
         warnings.warn("keras_resize_layers: no C compiler found (set CC); the TensorFlow "
@@ -128,8 +126,9 @@ def _register_gradient():
 def usable(dtype):
     """True when `run` may resize a batch of `dtype` here (the caller has
     checked for a TensorFlow CPU outside XLA)."""
-    return tf.as_dtype(dtype) in DTYPES and not _compat.in_save_context() and (
-        _library() is not None)
+    if os.environ.get("KRL_NATIVE", "1") == "0" or tf.as_dtype(dtype) not in DTYPES:
+        return False
+    return not _compat.in_save_context() and _library() is not None
 
 
 def run(images, iy, wy, ix, wx):
