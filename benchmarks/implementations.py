@@ -34,13 +34,15 @@ def rows(target):
             lambda x: tf.image.resize(x, target, antialias=True))),
         ("tf.image.resize(antialias=True), float32 in", tf.function(
             lambda x: tf.image.resize(tf.cast(x, tf.float32), target, antialias=True))),
-        ('resize(implementation="auto") (XLA taps on CPU), eager', lib("auto")),
+        ('resize(implementation="auto") (the CPU op), eager', lib("auto")),
         ('resize(implementation="auto") in a tf.function', tf.function(lib("auto"))),
         ('same, input size unknown while tracing', tf.function(lib("auto"), input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8)])),
         ("same, as a padded batch with image_sizes (per-image taps)", tf.function(
             lambda x: krl.resize(x, target, image_sizes=tf.fill([tf.shape(x)[0], 2],
                                                                 tf.shape(x)[1])))),
+        ('resize in tf.function(jit_compile=True) (taps inside XLA)',
+         tf.function(lib("auto"), jit_compile=True)),
         ('resize(implementation="tf") (TF resize kernels)', tf.function(lib("tf"))),
         ('resize(implementation="matmul")', tf.function(lib("matmul"))),
         ('resize(implementation="matmul") under jit_compile=True',

@@ -406,7 +406,7 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
     `decode_and_resize_fn`); `padded_batch` then gathers `batch_size` of them
     into one zero-padded tensor with their sizes, and the whole batch is
     resized in one call (`resize(..., image_sizes=...)`): with TensorFlow on a
-    CPU that is one XLA-compiled taps program per batch instead of one
+    CPU that is one call of the library's taps op per batch instead of one
     TensorFlow kernel per image. Same pixels as `decode_and_resize_fn` and
     `layers.Resize` to float rounding (5e-4 on the 0..255 scale).
 

@@ -112,7 +112,8 @@ def resize(images, size, method="bilinear", antialias=True, policy="stretch",
             Integer outputs are rounded and saturated. Defaults to `"float32"`.
         implementation: `"auto"`: sparse taps wherever the input's height
             and width are known while tracing (every backend and device; one
-            XLA program on a TensorFlow CPU); on a TensorFlow CPU also for
+            op of the library's own on a TensorFlow CPU, `_tf/native.py`,
+            else an XLA program); on a TensorFlow CPU also for
             batches of images of different sizes (ragged, `image_sizes`) or
             boxes, and TensorFlow's own kernels for one size known only at
             run time; matrix products otherwise. Or `"taps"`, `"tf"`,

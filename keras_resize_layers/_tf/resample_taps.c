@@ -115,12 +115,33 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
 typedef float v4f __attribute__((vector_size(16)));
 
 static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
-                      const float* wx, int64_t k, float* out) {
+                      const float* wx, const float* wpair, int64_t k, float* out) {
   int64_t p = 0;
   if (C == 3 || C == 4) {
     // One 4-lane vector per pixel; with C = 3 its 4th lane reads the next
-    // pixel (the row has a spare float at its end) and is overwritten by the
+    // pixel (the row has spare floats at its end) and is overwritten by the
     // next store, so the last pixel is stored lane by lane.
+#if defined(__AVX2__) && defined(__FMA__)
+    // Two pixels per 8-lane vector, their weights interleaved in `wpair`.
+    for (; p + 2 <= w; p += 2) {
+      const int32_t* i0 = ix + p * k;
+      const int32_t* i1 = i0 + k;
+      const float* ww = wpair + (p / 2) * k * 8;
+      __m256 a = _mm256_mul_ps(_mm256_loadu_ps(ww), _mm256_loadu2_m128(
+                                   row + (int64_t)i1[0] * C, row + (int64_t)i0[0] * C));
+      for (int64_t s = 1; s < k; ++s)
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(ww + s * 8), _mm256_loadu2_m128(
+                                row + (int64_t)i1[s] * C, row + (int64_t)i0[s] * C), a);
+      _mm_storeu_ps(out + p * C, _mm256_castps256_ps128(a));
+      if (C == 4 || p + 2 < w) {
+        _mm_storeu_ps(out + (p + 1) * C, _mm256_extractf128_ps(a, 1));
+      } else {
+        float hi[4];
+        _mm_storeu_ps(hi, _mm256_extractf128_ps(a, 1));
+        for (int64_t c = 0; c < C; ++c) out[(p + 1) * C + c] = hi[c];
+      }
+    }
+#endif
     for (; p < w; ++p) {
       const int32_t* ii = ix + p * k;
       const float* ww = wx + p * k;
@@ -150,15 +171,25 @@ static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
   }
 }
 
+// `wpair` for cols_pass: per pixel pair and tap, the two weights 4 times each.
+static void pair_weights(const float* wx, int64_t w, int64_t k, float* wpair) {
+  for (int64_t q = 0; q < w / 2; ++q)
+    for (int64_t s = 0; s < k; ++s)
+      for (int64_t l = 0; l < 8; ++l) wpair[(q * k + s) * 8 + l] = wx[(2 * q + l / 4) * k + s];
+}
+
 static void* worker(void* arg) {
   Job* job = (Job*)arg;
   const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
   float* acc = (float*)malloc(sizeof(float) * (size_t)(wc + 4));
   const uint8_t** src = (const uint8_t**)malloc(sizeof(uint8_t*) * (size_t)job->ky);
-  if (!acc || !src) {
+  float* wpair = (float*)malloc(sizeof(float) * (size_t)((job->w / 2) * job->kx * 8 + 1));
+  int64_t wpair_of = -1;  // the image whose column weights `wpair` holds
+  if (!acc || !src || !wpair) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     free(acc);
     free(src);
+    free(wpair);
     return NULL;
   }
   acc[wc] = acc[wc + 1] = acc[wc + 2] = acc[wc + 3] = 0.0f;
@@ -171,16 +202,21 @@ static void* worker(void* arg) {
     const int64_t ty = (job->by > 1 ? i : 0) * job->h * job->ky;
     const int64_t tx = (job->bx > 1 ? i : 0) * job->w * job->kx;
     const uint8_t* image = job->in + i * job->H * wc * item;
+    if (wpair_of != (job->bx > 1 ? i : 0)) {
+      wpair_of = job->bx > 1 ? i : 0;
+      pair_weights(job->wx + tx, job->w, job->kx, wpair);
+    }
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t* rows = job->iy + ty + r * job->ky;
       for (int64_t t = 0; t < job->ky; ++t) src[t] = image + (int64_t)rows[t] * wc * item;
       rows_pass(src, job->is_float, wc, job->wy + ty + r * job->ky, job->ky, acc);
-      cols_pass(acc, job->C, job->w, job->ix + tx, job->wx + tx, job->kx,
+      cols_pass(acc, job->C, job->w, job->ix + tx, job->wx + tx, wpair, job->kx,
                 job->out + (i * job->h + r) * job->w * job->C);
     }
   }
   free(acc);
   free(src);
+  free(wpair);
   return NULL;
 }
 

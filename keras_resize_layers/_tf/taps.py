@@ -1,19 +1,20 @@
-"""The taps (`taps.py`) compiled with XLA: the TensorFlow CPU fast path.
+"""The TensorFlow CPU paths of the taps (`taps.py`).
 
 TensorFlow only. `resample_taps` runs the passes of `taps.passes` for a batch
-of static size as one XLA program per K and dtype (one compilation per input
-shape, ~0.1-0.3 s on 2 cores), reading the integer input directly.
+of static size; `resample_dynamic` serves batches whose sizes or boxes are
+only known at run time (ragged or padded batches, per-image crop boxes), with
+the plan built in the graph per image. Both call the library's CPU op
+(`native.py`) when it is usable: any K, any size, nothing to compile.
 
-`resample_dynamic` serves batches whose sizes or boxes are only known at run
-time (ragged or padded batches, per-image crop boxes): the plan is built in
-the graph per image, K is chosen at run time among `DYNAMIC_BUCKETS` (fewer
-inside tf.data: `TF_DATA_BUCKETS`), and the
-batch is padded to a `SIZE_LADDER` size so that XLA compiles per size bucket.
-A single image of run-time size (a tf.data element) goes to TensorFlow's own
-kernels instead (`tf_ops.py`): the same run-time dispatch per element cost
-more than it saved, and ~0.7 s on the first batch of every new iterator
-(BUILD_NOTES).
-"""
+Otherwise (no C compiler, `KRL_NATIVE=0`, or while a SavedModel is written)
+they run XLA programs: one per K and dtype for static sizes (one compilation
+per input shape, ~0.1-0.3 s on 2 cores); for run-time sizes K is chosen at
+run time among `DYNAMIC_BUCKETS` (fewer inside tf.data: `TF_DATA_BUCKETS`)
+and the batch is padded to a `SIZE_LADDER` size so that XLA compiles per size
+bucket. A single image of run-time size (a tf.data element) goes to
+TensorFlow's own kernels on either path (`tf_ops.py`): bit-identical with the
+exported any-size signature, and the XLA dispatch per element cost more than
+it saved (BUILD_NOTES)."""
 
 import functools
 
