@@ -179,3 +179,33 @@ def test_without_the_op_the_xla_programs_give_the_same_pixels(tmp_path, env):
     assert done.returncode == 0, done.stderr[-2000:]
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"),
                                krl.resize(image, (64, 48)).numpy(), atol=1e-4, rtol=0)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86 instruction sets")
+@pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
+def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
+    """The op's plain-C and AVX2 loops (what CPUs without AVX-512 run), built
+    for those targets: the passes' pixels for 1-4 channels, both dtypes."""
+    code = textwrap.dedent("""
+        import numpy as np, tensorflow as tf
+        from keras_resize_layers._core import backend, taps
+        from keras_resize_layers._tf import native
+        worst = 0.0
+        for channels in (1, 2, 3, 4):
+            for dtype in (np.uint8, np.float32):
+                for shape, size in (((300, 257), (224, 101)), ((37, 45), (224, 90))):
+                    x = (np.random.default_rng(channels).random((2, *shape, channels))
+                         * 255).astype(dtype)
+                    plan = taps.plan(*shape, size, "lanczos3", True, "stretch", 1.0)
+                    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+                    got = native.run(tf.constant(x), *args).numpy()
+                    ref = taps.passes(backend.get("tensorflow"), tf.constant(x), *args).numpy()
+                    worst = max(worst, float(np.abs(got - ref).max()))
+        assert worst < 1e-4, worst
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "KRL_NATIVE_MARCH": march, "PYTHONPATH": ROOT,
+                               "KRL_NATIVE_CACHE": str(tmp_path)})
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+    assert [f for f in os.listdir(tmp_path) if f.endswith(".so")]

@@ -6,7 +6,8 @@ instructions (AVX-512 or AVX2 when the machine has them) and keeps each output
 row's intermediate in L1, ~15x that for the rows pass (BUILD_NOTES). It is
 written against TensorFlow's C kernel API, so building it takes a C compiler
 and well under a second, once per machine and TensorFlow version: the library
-goes to `KRL_NATIVE_CACHE` (default `~/.cache/keras_resize_layers`).
+goes to `KRL_NATIVE_CACHE` (default `~/.cache/keras_resize_layers`), built
+for this CPU (`-march=native`; `KRL_NATIVE_MARCH` names another target).
 
 `run` is used by `_tf/taps.py` on a TensorFlow CPU outside XLA for uint8 and
 float32 input, except while a SavedModel is being written (`model.export`,
@@ -32,7 +33,7 @@ from keras_resize_layers._core import taps as taps_lib
 
 SOURCE = os.path.join(os.path.dirname(__file__), "resample_taps.c")
 DTYPES = (tf.uint8, tf.float32)
-_FLAGS = ("-O3", "-march=native", "-std=gnu11", "-shared", "-fPIC")
+_FLAGS = ("-O3", "-std=gnu11", "-shared", "-fPIC")
 
 
 def _compiler():
@@ -70,7 +71,8 @@ def _build(cc):
     with open(SOURCE, "rb") as f:
         source = f.read()
     link = [*tf.sysconfig.get_link_flags(), f"-Wl,-rpath,{tf.sysconfig.get_lib()}", "-lpthread"]
-    compile_ = [cc, *_FLAGS, f"-I{tf.sysconfig.get_include()}", SOURCE]
+    march = os.environ.get("KRL_NATIVE_MARCH", "native")  # e.g. x86-64: no AVX (tests)
+    compile_ = [cc, *_FLAGS, f"-march={march}", f"-I{tf.sysconfig.get_include()}", SOURCE]
     key = hashlib.sha256(b"\0".join(part.encode() for part in [
         source.decode(), tf.__version__, " ".join(compile_ + link), platform.machine(),
         _cpu_flags()])).hexdigest()
