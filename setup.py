@@ -24,6 +24,6 @@ setup(
     extras_require={
         "bench": BENCH,
         "audit": ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7"],
-        "test": ["pytest>=8", "jax[cpu]>=0.4.30"] + BENCH,
+        "test": ["pytest>=8", "pytest-xdist>=3", "jax[cpu]>=0.4.30"] + BENCH,
     },
 )
