@@ -209,3 +209,17 @@ def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
                                "KRL_NATIVE_CACHE": str(tmp_path)})
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
     assert [f for f in os.listdir(tmp_path) if f.endswith(".so")]
+
+
+def test_the_cache_is_a_private_folder_of_this_user(tmp_path, monkeypatch):
+    """A folder others may write to is never loaded from (a planted library would
+    run as this process): the cache falls back to a private temp folder."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    assert native._private_dir(str(shared)) is None
+    private = native._private_dir(str(tmp_path / "mine"))
+    assert private and os.stat(private).st_mode & 0o777 == 0o700
+    monkeypatch.setenv("KRL_NATIVE_CACHE", str(shared))
+    monkeypatch.setattr(native.tempfile, "gettempdir", lambda: str(tmp_path))
+    assert native._cache_dir() == str(tmp_path / f"keras_resize_layers-{os.getuid()}")

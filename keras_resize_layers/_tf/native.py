@@ -41,17 +41,27 @@ def _compiler():
         "clang")
 
 
+def _private_dir(path):
+    """`path`, created if missing, when it is a directory of this user that no one
+    else may write to (a library loaded from it runs as this process), else None."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        info = os.stat(path)
+    except OSError:
+        return None
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return path if mine and not info.st_mode & 0o022 and os.access(path, os.W_OK) else None
+
+
 def _cache_dir():
+    """`KRL_NATIVE_CACHE`, else `~/.cache/keras_resize_layers`, else a private
+    folder of this user in the temp directory; None when none is usable."""
     root = os.environ.get("KRL_NATIVE_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "keras_resize_layers")
-    try:
-        os.makedirs(root, exist_ok=True)
-        if os.access(root, os.W_OK):
-            return root
-    except OSError:
-        pass
-    return tempfile.gettempdir()
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return _private_dir(root) or _private_dir(os.path.join(
+        tempfile.gettempdir(), f"keras_resize_layers-{user}"))
 
 
 def _cpu_flags():
@@ -76,7 +86,10 @@ def _build(cc):
     key = hashlib.sha256(b"\0".join(part.encode() for part in [
         source.decode(), tf.__version__, " ".join(compile_ + link), platform.machine(),
         _cpu_flags()])).hexdigest()
-    path = os.path.join(_cache_dir(), f"resample_taps-{key[:20]}.so")
+    folder = _cache_dir()
+    if folder is None:
+        raise RuntimeError("no private, writable cache folder (set KRL_NATIVE_CACHE)")
+    path = os.path.join(folder, f"resample_taps-{key[:20]}.so")
     if not os.path.exists(path):
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(path))
         os.close(fd)
