@@ -118,9 +118,9 @@ static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
                       const float* wx, const float* wpair, int64_t k, float* out) {
   int64_t p = 0;
   if (C == 3 || C == 4) {
-    // One 4-lane vector per pixel; with C = 3 its 4th lane reads the next
-    // pixel (the row has spare floats at its end) and is overwritten by the
-    // next store, so the last pixel is stored lane by lane.
+    // A 4-lane vector per pixel; with C = 3 its 4th lane reads the next pixel
+    // (the row has spare floats at its end) and is overwritten by the next
+    // store, so the last pixel is stored lane by lane.
 #if defined(__AVX2__) && defined(__FMA__)
     // Two pixels per 8-lane vector, their weights interleaved in `wpair`.
     for (; p + 2 <= w; p += 2) {
@@ -200,10 +200,11 @@ static void* worker(void* arg) {
     const int64_t r0 = (task % job->tasks_per_image) * ROWS_PER_TASK;
     const int64_t r1 = r0 + ROWS_PER_TASK < job->h ? r0 + ROWS_PER_TASK : job->h;
     const int64_t ty = (job->by > 1 ? i : 0) * job->h * job->ky;
-    const int64_t tx = (job->bx > 1 ? i : 0) * job->w * job->kx;
+    const int64_t x_of = job->bx > 1 ? i : 0;  // whose column taps image i uses
+    const int64_t tx = x_of * job->w * job->kx;
     const uint8_t* image = job->in + i * job->H * wc * item;
-    if (wpair_of != (job->bx > 1 ? i : 0)) {
-      wpair_of = job->bx > 1 ? i : 0;
+    if (wpair_of != x_of) {
+      wpair_of = x_of;
       pair_weights(job->wx + tx, job->w, job->kx, wpair);
     }
     for (int64_t r = r0; r < r1; ++r) {

@@ -109,12 +109,8 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     Ragged batches (as a zero-padded dense batch and per-image sizes), padded
     batches with `image_sizes`, per-image crop boxes, dense batches of unknown
     size. The taps and weights are computed in the graph, per image, with the
-    functions of `taps.plan`; K is the batch's largest tap count rounded up to
-    one of `DYNAMIC_BUCKETS` (one XLA program each, chosen at run time), and
-    the batch is zero-padded to a `SIZE_LADDER` height and width so that XLA
-    compiles one program per size bucket rather than per size. Beyond the
-    largest bucket, TensorFlow's kernels resize image by image (area: the
-    matmul weights).
+    functions of `taps.plan`, for the batch's largest tap count K; the CPU op
+    takes them as they are, else `_bucketed` runs XLA programs.
 
     Args:
         images: `(N, H, W, C)`, each image in the top-left `(heights[i], widths[i])`.
@@ -126,12 +122,9 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     Returns:
         float32 `(N, height, width, C)`.
     """
-    from keras_resize_layers._tf import ops as tf_ops
-
     bk = backend_lib.get("tensorflow")
     images = tf.convert_to_tensor(images)
-    shape = tf.shape(images)
-    zeros = tf.zeros(shape[:1], tf.int32)
+    zeros = tf.zeros(tf.shape(images)[:1], tf.int32)
     g = {k: tf.cast(v, tf.int32) + zeros for k, v in geometry.items()}
     heights, widths = heights + zeros, widths + zeros
     need_h, need_w = (tf.reduce_max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"],
@@ -139,10 +132,25 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     if native.usable(images.dtype):  # any K, any size: one op, no buckets, no padding
         out = native.run(images, *taps_lib.per_image_axes(
             bk, size, heights, widths, g, method, antialias, (need_h, need_w)))
-        if policy == "pad":
-            out = resample.add_fill(bk, out, size, g, fill_value, False)
-        return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
-    need = tf.maximum(need_h, need_w)
+    else:
+        out = _bucketed(images, heights, widths, size, g, method, antialias, policy,
+                        tf.maximum(need_h, need_w))
+    if policy == "pad":
+        out = resample.add_fill(bk, out, size, g, fill_value, False)
+    return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
+
+
+def _bucketed(images, heights, widths, size, g, method, antialias, policy, need):
+    """`resample_dynamic` without the op, unfilled: K is `need` rounded up to one
+    of `DYNAMIC_BUCKETS` (one XLA program each, chosen at run time), and the
+    batch is zero-padded to a `SIZE_LADDER` height and width so that XLA
+    compiles one program per size bucket rather than per size. Beyond the
+    largest bucket, TensorFlow's kernels resize image by image (area: the
+    matmul weights)."""
+    from keras_resize_layers._tf import ops as tf_ops
+
+    bk = backend_lib.get("tensorflow")
+    shape = tf.shape(images)
     padded = tf.pad(images, [[0, 0], [0, _pad_size(shape[1]) - shape[1]],
                              [0, _pad_size(shape[2]) - shape[2]], [0, 0]])
 
@@ -162,7 +170,7 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
         return run
 
     def kernels_branch():
-        # Unfilled, like the taps: the fill is added after the switch.
+        # Unfilled, like the taps: the caller adds the fill.
         if method == "area":  # TF's ResizeArea drifts ~6e-3 when enlarging
             return resample.resample(bk, tf.cast(images, tf.float32), size, g, method,
                                      antialias, 0.0, policy, False)
@@ -171,7 +179,4 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
 
     buckets = TF_DATA_BUCKETS if tf_ops.in_tf_data_function() else DYNAMIC_BUCKETS
     bucket = tf.searchsorted(tf.constant(buckets), need[None])[0]
-    out = tf.switch_case(bucket, [taps_branch(t) for t in buckets] + [kernels_branch])
-    if policy == "pad":
-        out = resample.add_fill(bk, out, size, g, fill_value, False)
-    return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
+    return tf.switch_case(bucket, [taps_branch(t) for t in buckets] + [kernels_branch])
