@@ -181,4 +181,90 @@ def keras_private_names():
         GraphOrParentsInXlaContext=_graph_xla_check() is not _xla_context_by_attributes
         if "tensorflow" in sys.modules else None,
         in_save_context=_save_context_check() is not None
+        if "tensorflow" in sys.modules else None,
+        fast_start_map=_one_device_map_class() is not None
         if "tensorflow" in sys.modules else None)
+
+
+# --- tf.data ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _one_device_map_class():
+    """A parallel map dataset whose function carries `experimental_ints_on_device`
+    (the attribute TF's own device-prefetching datasets set), or None when this
+    TensorFlow lacks the private pieces it is built from."""
+    dataset_ops = _private("tensorflow.python.data.ops.dataset_ops", "UnaryDataset")
+    wrapper = _private("tensorflow.python.data.ops.structured_function",
+                       "StructuredFunctionWrapper")
+    make = _private("tensorflow.python.ops.gen_dataset_ops", "parallel_map_dataset_v2")
+    if None in (dataset_ops, wrapper, make):
+        return None
+    import tensorflow as tf
+
+    class OneDeviceMap(dataset_ops):
+        def __init__(self, input_dataset, fn, num_parallel_calls):
+            self._input_dataset = input_dataset
+            self._name = None
+            self._map_func = wrapper(fn, "Dataset.map()", dataset=input_dataset,
+                                     defun_kwargs={"experimental_ints_on_device": True})
+            variant = make(
+                input_dataset._variant_tensor, self._map_func.function.captured_inputs,
+                f=self._map_func.function,
+                num_parallel_calls=tf.constant(num_parallel_calls, tf.int64),
+                deterministic="default", preserve_cardinality=True, **self._common_args)
+            super().__init__(input_dataset, variant)
+
+        def _functions(self):
+            return [self._map_func]
+
+        @property
+        def element_spec(self):
+            return self._map_func.output_structure
+
+    return OneDeviceMap
+
+
+def fast_start_map(dataset, fn, num_parallel_calls):
+    """`dataset.map(fn, num_parallel_calls=...)`, whose function every new
+    iterator instantiates in milliseconds.
+
+    tf.data instantiates a map's function again for each iterator (each
+    `model.fit` epoch) and runs grappler over it first: ~0.2 s for the
+    decoder's graph. A function with TensorFlow's `experimental_ints_on_device`
+    attribute takes the single-device path instead (no grappler pass; its
+    `If`/`Case` branches are instantiated when first taken). On the CPU, where
+    tf.data functions run, the attribute changes nothing else, but int32
+    results become device return values, which tf.data's `inject_prefetch`
+    rewrite refuses in multi-output functions: they leave the function as
+    int64 and a small map restores them. Plain `dataset.map` where the
+    private pieces are missing or tf.data's debug mode is on.
+    """
+    import tensorflow as tf
+
+    cls = _one_device_map_class()
+    debug = _private("tensorflow.python.data.experimental.ops.debug_mode", "DEBUG_MODE")
+    if cls is None or debug:
+        return dataset.map(fn, num_parallel_calls=num_parallel_calls)
+    widened_at = set()
+
+    def widened(*args):
+        out = fn(*args)
+        flat = tf.nest.flatten(out)
+        for i, x in enumerate(flat):
+            if isinstance(x, tf.Tensor) and x.dtype == tf.int32:
+                widened_at.add(i)
+                flat[i] = tf.cast(x, tf.int64)
+        return tf.nest.pack_sequence_as(out, flat)
+
+    mapped = cls(dataset, widened, num_parallel_calls)
+    if not widened_at:
+        return mapped
+    is_tuple = isinstance(mapped.element_spec, tuple)
+
+    def restore(*element):
+        element = element if is_tuple else element[0]
+        flat = tf.nest.flatten(element)
+        flat = [tf.cast(x, tf.int32) if i in widened_at else x for i, x in enumerate(flat)]
+        return tf.nest.pack_sequence_as(element, flat)
+
+    return mapped.map(restore)

@@ -4,6 +4,7 @@ TensorFlow only. Each function returns a map function built on the same core
 as the matching layer, so a pipeline and a model give the same pixels.
 """
 
+from keras_resize_layers import _compat
 from keras_resize_layers._core import annotations
 from keras_resize_layers._core import options
 from keras_resize_layers._core.resizing import check_pad_position, resize
@@ -338,7 +339,7 @@ def random_resized_crop(height, width, seed=0, rerandomize_each_iteration=True,
         seeds = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=rerandomize_each_iteration)
         pairs = tf.data.Dataset.zip(seeds, dataset)
-        return pairs.map(lambda s, *element: fn(s, *element), num_parallel_calls=calls)
+        return _compat.fast_start_map(pairs, lambda s, *element: fn(s, *element), calls)
 
     return apply
 
@@ -447,15 +448,16 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
         name = _element_name(element, name_key)
         contents, rest, form["kind"] = _split(element, image_key)
         image = decode.decode_image(contents, hint, opts["fill_value"], name)
-        return image, tf.shape(image)[:2], rest
+        return image, tf.shape(image, out_type=tf.int64)[:2], rest
 
     def resize_batch(images, sizes, rest):
         return _join(_resize(images, opts, sizes), rest, form["kind"], image_key)
 
     def apply(dataset):
-        decoded = dataset.map(decode_one, num_parallel_calls=calls)
-        return decoded.padded_batch(batch_size, drop_remainder=drop_remainder).map(
-            resize_batch, num_parallel_calls=calls)
+        # Both maps start fast in every new iterator (`_compat.fast_start_map`).
+        decoded = _compat.fast_start_map(dataset, decode_one, calls)
+        return _compat.fast_start_map(
+            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls)
 
     return apply
 

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+from conftest import encode
 from keras_resize_layers import data, distributed
 
 N = 24
@@ -46,6 +47,34 @@ def test_tf_data_service_delivers_every_element_once_with_the_same_pixels(photos
             worker._stop()
         dispatcher._stop()
 
+
+
+def test_tf_data_service_runs_batched_decode_and_resize(photos):
+    """The workers rebuild the pipeline from its serialised graph, fast-start
+    maps included (`_compat.fast_start_map`): every element once, same pixels."""
+    jpegs = [encode(p, "JPEG", quality=90) for p in photos.values()] * 4
+    n = len(jpegs)
+    source = tf.data.Dataset.from_tensor_slices((jpegs, tf.range(n)))
+    ds = source.apply(data.batched_decode_and_resize(4, 40, 56)).map(lambda x, i: (i, x))
+    local = {int(i): x for ids, xs in ds for i, x in zip(ids.numpy(), xs.numpy())}
+    service = tf.data.experimental.service
+    dispatcher = service.DispatchServer()
+    address = dispatcher.target.split("://")[1]
+    workers = [service.WorkerServer(service.WorkerConfig(dispatcher_address=address))
+               for _ in range(2)]
+    try:
+        delivery = distributed.distribute(ds, dispatcher.target, expected=n, with_ids=True)
+        remote = {}
+        for ids, images in delivery:
+            assert ids.dtype == tf.int32
+            remote.update({int(i): x for i, x in zip(ids.numpy(), images.numpy())})
+        assert sorted(remote) == list(range(n)) and not delivery.missing
+        for i, image in local.items():
+            np.testing.assert_array_equal(remote[i], image)
+    finally:
+        for worker in workers:
+            worker._stop()
+        dispatcher._stop()
 
 KILL_SCRIPT = r"""
 import logging, sys
