@@ -8,10 +8,11 @@
 // the int32 input rows / columns and float32 weights of each output row /
 // column, B = 1 (shared) or N (per image). Output float32 (N, h, w, C):
 //   out[n, o, p, c] = sum_s wx[p, s] * (sum_t wy[o, t] * images[n, iy[o, t], ix[p, s], c])
-// with both sums in tap order, like the XLA passes. Per output row: the rows
+// with both sums in tap order, like the XLA passes. Per output row the rows
 // pass sums Ky whole input rows (vectorised across width * channels, reading
-// the integer input directly), then the columns pass reads that one float row
-// (in L1). Images x row blocks are shared among one thread per allowed core.
+// the integer input directly) into a float row; the columns pass reads the
+// float rows of 8 output rows at once (with AVX2; one row without). Tasks of
+// one image's 8 rows are shared among one thread per allowed core.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -112,36 +113,95 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
 
 // --- columns pass: out[p, c] = sum_s wx[p, s] * row[ix[p, s] * C + c] ---------
 
+#if defined(__AVX2__) && defined(__FMA__)
+#define LANES 1
+#if ROWS_PER_TASK != 8
+#error "the lanes path transposes blocks of 8 rows"
+#endif
+// With AVX2: across 8 output rows.
+// A task's 8 rows-pass rows are transposed into `lanes` (lanes[j * 8 + r] =
+// row r's value j), so that one 8-lane FMA serves the same output pixel and
+// channel of all 8 rows: no lane wasted for any C, no per-row index loads.
+// The results are transposed back, 8 values of each row at a time. Same sums
+// in the same order as the one-row pass below (for builds without AVX2).
+
+static inline void transpose8(__m256* r) {
+  __m256 t[8], u[8];
+  for (int q = 0; q < 8; q += 2) {
+    t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+    t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+  }
+  for (int q = 0; q < 8; q += 4) {
+    u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+    u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+    u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+    u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+  }
+  for (int q = 0; q < 4; ++q) {
+    r[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
+    r[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
+  }
+}
+
+// rows: 8 rows of wc floats, `stride` apart -> lanes (32-byte aligned).
+static void to_lanes(const float* rows, int64_t stride, int64_t wc, float* lanes) {
+  int64_t j = 0;
+  for (; j + 8 <= wc; j += 8) {
+    __m256 r[8];
+    for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(rows + q * stride + j);
+    transpose8(r);
+    for (int q = 0; q < 8; ++q) _mm256_store_ps(lanes + (j + q) * 8, r[q]);
+  }
+  for (; j < wc; ++j)
+    for (int q = 0; q < 8; ++q) lanes[j * 8 + q] = rows[q * stride + j];
+}
+
+// out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`.
+static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* ix,
+                       const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows) {
+  __m256 done[8];
+  int n = 0;
+  int64_t q0 = 0;
+  for (int64_t p = 0; p < w; ++p) {
+    const int32_t* ii = ix + p * k;
+    const float* ww = wx + p * k;
+    for (int64_t c = 0; c < C; ++c) {
+      __m256 a = _mm256_mul_ps(_mm256_set1_ps(ww[0]),
+                               _mm256_load_ps(lanes + ((int64_t)ii[0] * C + c) * 8));
+      for (int64_t s = 1; s < k; ++s)
+        a = _mm256_fmadd_ps(_mm256_set1_ps(ww[s]),
+                            _mm256_load_ps(lanes + ((int64_t)ii[s] * C + c) * 8), a);
+      done[n++] = a;
+      if (n == 8) {
+        transpose8(done);
+        for (int64_t r = 0; r < n_rows; ++r) _mm256_storeu_ps(out + r * stride + q0, done[r]);
+        q0 += 8;
+        n = 0;
+      }
+    }
+  }
+  if (n) {
+    float tail[8];
+    transpose8(done);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      _mm256_storeu_ps(tail, done[r]);
+      memcpy(out + r * stride + q0, tail, sizeof(float) * (size_t)n);
+    }
+  }
+}
+#else
+#define LANES 0
+// Without AVX2, one row at a time.
+
 typedef float v4f __attribute__((vector_size(16)));
 
 static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
-                      const float* wx, const float* wpair, int64_t k, float* out) {
+                      const float* wx, int64_t k, float* out) {
   int64_t p = 0;
   if (C == 3 || C == 4) {
     // A 4-lane vector per pixel; with C = 3 its 4th lane reads the next pixel
     // (the row has spare floats at its end) and is overwritten by the next
     // store, so the last pixel is stored lane by lane.
-#if defined(__AVX2__) && defined(__FMA__)
-    // Two pixels per 8-lane vector, their weights interleaved in `wpair`.
-    for (; p + 2 <= w; p += 2) {
-      const int32_t* i0 = ix + p * k;
-      const int32_t* i1 = i0 + k;
-      const float* ww = wpair + (p / 2) * k * 8;
-      __m256 a = _mm256_mul_ps(_mm256_loadu_ps(ww), _mm256_loadu2_m128(
-                                   row + (int64_t)i1[0] * C, row + (int64_t)i0[0] * C));
-      for (int64_t s = 1; s < k; ++s)
-        a = _mm256_fmadd_ps(_mm256_loadu_ps(ww + s * 8), _mm256_loadu2_m128(
-                                row + (int64_t)i1[s] * C, row + (int64_t)i0[s] * C), a);
-      _mm_storeu_ps(out + p * C, _mm256_castps256_ps128(a));
-      if (C == 4 || p + 2 < w) {
-        _mm_storeu_ps(out + (p + 1) * C, _mm256_extractf128_ps(a, 1));
-      } else {
-        float hi[4];
-        _mm_storeu_ps(hi, _mm256_extractf128_ps(a, 1));
-        for (int64_t c = 0; c < C; ++c) out[(p + 1) * C + c] = hi[c];
-      }
-    }
-#endif
     for (; p < w; ++p) {
       const int32_t* ii = ix + p * k;
       const float* ww = wx + p * k;
@@ -171,28 +231,24 @@ static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
   }
 }
 
-// `wpair` for cols_pass: per pixel pair and tap, the two weights 4 times each.
-static void pair_weights(const float* wx, int64_t w, int64_t k, float* wpair) {
-  for (int64_t q = 0; q < w / 2; ++q)
-    for (int64_t s = 0; s < k; ++s)
-      for (int64_t l = 0; l < 8; ++l) wpair[(q * k + s) * 8 + l] = wx[(2 * q + l / 4) * k + s];
-}
+#endif
 
 static void* worker(void* arg) {
   Job* job = (Job*)arg;
   const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
-  float* acc = (float*)malloc(sizeof(float) * (size_t)(wc + 4));
+  // LANES: the rows pass fills ROWS_PER_TASK rows, `stride` apart, then
+  // `lanes`; otherwise one row (4 spare floats for cols_pass's vectors).
+  const int64_t stride = wc + 16, block = LANES ? ROWS_PER_TASK : 1;
+  float* acc = (float*)calloc((size_t)(block * stride), sizeof(float));
+  float* lanes = LANES ? (float*)aligned_alloc(32, sizeof(float) * (size_t)(wc * 8 + 8)) : NULL;
   const uint8_t** src = (const uint8_t**)malloc(sizeof(uint8_t*) * (size_t)job->ky);
-  float* wpair = (float*)malloc(sizeof(float) * (size_t)((job->w / 2) * job->kx * 8 + 1));
-  int64_t wpair_of = -1;  // the image whose column weights `wpair` holds
-  if (!acc || !src || !wpair) {
+  if (!acc || !src || (LANES && !lanes)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     free(acc);
+    free(lanes);
     free(src);
-    free(wpair);
     return NULL;
   }
-  acc[wc] = acc[wc + 1] = acc[wc + 2] = acc[wc + 3] = 0.0f;
   for (;;) {
     const int64_t task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (task >= job->tasks) break;
@@ -200,24 +256,29 @@ static void* worker(void* arg) {
     const int64_t r0 = (task % job->tasks_per_image) * ROWS_PER_TASK;
     const int64_t r1 = r0 + ROWS_PER_TASK < job->h ? r0 + ROWS_PER_TASK : job->h;
     const int64_t ty = (job->by > 1 ? i : 0) * job->h * job->ky;
-    const int64_t x_of = job->bx > 1 ? i : 0;  // whose column taps image i uses
-    const int64_t tx = x_of * job->w * job->kx;
+    const int64_t tx = (job->bx > 1 ? i : 0) * job->w * job->kx;
     const uint8_t* image = job->in + i * job->H * wc * item;
-    if (wpair_of != x_of) {
-      wpair_of = x_of;
-      pair_weights(job->wx + tx, job->w, job->kx, wpair);
-    }
+    float* out = job->out + (i * job->h + r0) * job->w * job->C;
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t* rows = job->iy + ty + r * job->ky;
+      float* row = acc + (LANES ? (r - r0) * stride : 0);
       for (int64_t t = 0; t < job->ky; ++t) src[t] = image + (int64_t)rows[t] * wc * item;
-      rows_pass(src, job->is_float, wc, job->wy + ty + r * job->ky, job->ky, acc);
-      cols_pass(acc, job->C, job->w, job->ix + tx, job->wx + tx, wpair, job->kx,
-                job->out + (i * job->h + r) * job->w * job->C);
+      rows_pass(src, job->is_float, wc, job->wy + ty + r * job->ky, job->ky, row);
+#if !LANES
+      cols_pass(row, job->C, job->w, job->ix + tx, job->wx + tx, job->kx,
+                out + (r - r0) * job->w * job->C);
+#endif
     }
+#if LANES
+    // Rows past r1 hold older (finite) values; their results are not stored.
+    to_lanes(acc, stride, wc, lanes);
+    cols_lanes(lanes, job->C, job->w, job->ix + tx, job->wx + tx, job->kx, out,
+               job->w * job->C, r1 - r0);
+#endif
   }
   free(acc);
+  free(lanes);
   free(src);
-  free(wpair);
   return NULL;
 }
 
