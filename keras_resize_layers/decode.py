@@ -36,7 +36,9 @@ _BYTES = [bytes([i]) for i in range(256)]
 
 def sniff_format(contents):
     """int32 format code of encoded bytes from their magic number (5 = unknown)."""
-    head = tf.strings.substr(tf.strings.join([contents, b"\0" * 12]), 0, 12)
+    # The first 12 bytes, zero-padded (joining the whole contents would copy them).
+    head = tf.strings.substr(tf.strings.join([tf.strings.substr(contents, 0, 12),
+                                              b"\0" * 12]), 0, 12)
     code = tf.constant(_UNKNOWN)
     checks = [
         (_WEBP, tf.logical_and(tf.equal(tf.strings.substr(head, 0, 4), b"RIFF"),
@@ -270,10 +272,11 @@ def _reason(length, code, h, w, problem, max_pixels):
                         tf.strings.as_string(limit), " (decompression bomb guard)"]), "")))))
 
 
-def jpeg_ratio_index(contents, size):
+def jpeg_ratio_index(contents, size, shape=None):
     """Index into RATIOS of the largest DCT scale denominator keeping the decode
-    >= `size` in both dimensions."""
-    shape = tf.image.extract_jpeg_shape(contents)
+    >= `size` in both dimensions (`shape`: the JPEG's, when already read)."""
+    if shape is None:
+        shape = tf.image.extract_jpeg_shape(contents)
     index = tf.constant(0)
     for i, r in enumerate(RATIOS[1:], start=1):
         fits = tf.logical_and(
@@ -446,10 +449,12 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
     limit = None if max_pixels is None else int(max_pixels)
 
     def jpeg():
+        shape = None if limit is None and size is None else tf.image.extract_jpeg_shape(
+            contents)  # the header, parsed once for the guard and the DCT ratio
         if limit is not None:
-            shape = tf.cast(tf.image.extract_jpeg_shape(contents), tf.int64)
-            check = tf.debugging.Assert(shape[0] * shape[1] <= limit, [
-                "Cannot decode image", label, ": JPEG of", shape[0], "x", shape[1],
+            wide = tf.cast(shape, tf.int64)
+            check = tf.debugging.Assert(wide[0] * wide[1] <= limit, [
+                "Cannot decode image", label, ": JPEG of", wide[0], "x", wide[1],
                 f"pixels exceeds max_pixels={limit} (decompression bomb guard)."])
             deps = [check]
         else:
@@ -457,7 +462,7 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
         with tf.control_dependencies(deps):
             if size is None:
                 return tf.io.decode_jpeg(contents, channels=3)
-            return tf.switch_case(jpeg_ratio_index(contents, size), [
+            return tf.switch_case(jpeg_ratio_index(contents, size, shape), [
                 lambda r=r: tf.io.decode_jpeg(contents, channels=3, ratio=r) for r in RATIOS])
 
     def not_jpeg():
@@ -504,8 +509,7 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
     # The hot path (JPEG) is tested with one 3-byte comparison; the format
     # sniffing and its assertions run only for the other formats. Functional
     # control flow and assertions cost per element in tf.data (BUILD_NOTES).
-    is_jpeg = tf.equal(tf.strings.substr(tf.strings.join([contents, b"\0\0\0"]), 0, 3),
-                       b"\xff\xd8\xff")
+    is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), b"\xff\xd8\xff")
     image = tf.cond(is_jpeg, jpeg, not_jpeg)
     image.set_shape([None, None, 3])
     return image
