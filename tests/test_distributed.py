@@ -1,6 +1,7 @@
 """Scaling out for real: tf.data service (in-process dispatcher and workers on
 127.0.0.1) and tf.distribute.MirroredStrategy on two logical CPUs."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -26,27 +27,33 @@ def pipeline(photo):
     return tf.data.Dataset.range(N).map(make).map(lambda i, x, y: (i,) + resize(x, y))
 
 
-def test_tf_data_service_delivers_every_element_once_with_the_same_pixels(photos):
+@contextlib.contextmanager
+def service_cluster(workers=2):
+    """An in-process tf.data service: a dispatcher and `workers` workers on
+    127.0.0.1; yields the dispatcher's address."""
     service = tf.data.experimental.service
     dispatcher = service.DispatchServer()
     address = dispatcher.target.split("://")[1]
-    workers = [service.WorkerServer(service.WorkerConfig(dispatcher_address=address))
-               for _ in range(2)]
+    servers = [service.WorkerServer(service.WorkerConfig(dispatcher_address=address))
+               for _ in range(workers)]
     try:
+        yield dispatcher.target
+    finally:
+        for worker in servers:
+            worker._stop()
+        dispatcher._stop()
+
+
+def test_tf_data_service_delivers_every_element_once_with_the_same_pixels(photos):
+    with service_cluster() as target:
         local = {int(i): (x.numpy(), int(y)) for i, x, y in pipeline(photos["chelsea"])}
-        delivery = distributed.distribute(pipeline(photos["chelsea"]), dispatcher.target,
-                                          with_ids=True)
+        delivery = distributed.distribute(pipeline(photos["chelsea"]), target, with_ids=True)
         remote = {int(i): (x.numpy(), int(y)) for i, (x, y) in delivery}
         assert sorted(delivery.received) == list(range(N))  # exactly once
         assert delivery.expected == N and not delivery.missing and not delivery.duplicates
         for i, (image, label) in local.items():
             np.testing.assert_array_equal(remote[i][0], image)
             assert remote[i][1] == label
-    finally:
-        for worker in workers:
-            worker._stop()
-        dispatcher._stop()
-
 
 
 def test_tf_data_service_runs_batched_decode_and_resize(photos):
@@ -57,13 +64,8 @@ def test_tf_data_service_runs_batched_decode_and_resize(photos):
     source = tf.data.Dataset.from_tensor_slices((jpegs, tf.range(n)))
     ds = source.apply(data.batched_decode_and_resize(4, 40, 56)).map(lambda x, i: (i, x))
     local = {int(i): x for ids, xs in ds for i, x in zip(ids.numpy(), xs.numpy())}
-    service = tf.data.experimental.service
-    dispatcher = service.DispatchServer()
-    address = dispatcher.target.split("://")[1]
-    workers = [service.WorkerServer(service.WorkerConfig(dispatcher_address=address))
-               for _ in range(2)]
-    try:
-        delivery = distributed.distribute(ds, dispatcher.target, expected=n, with_ids=True)
+    with service_cluster() as target:
+        delivery = distributed.distribute(ds, target, expected=n, with_ids=True)
         remote = {}
         for ids, images in delivery:
             assert ids.dtype == tf.int32
@@ -71,10 +73,7 @@ def test_tf_data_service_runs_batched_decode_and_resize(photos):
         assert sorted(remote) == list(range(n)) and not delivery.missing
         for i, image in local.items():
             np.testing.assert_array_equal(remote[i], image)
-    finally:
-        for worker in workers:
-            worker._stop()
-        dispatcher._stop()
+
 
 KILL_SCRIPT = r"""
 import logging, sys
