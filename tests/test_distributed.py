@@ -154,7 +154,21 @@ history = model.fit(ds, epochs=2, verbose=0)
 single = Resize(32, 32, policy="crop", crop_fraction=0.875)(images[:2]).numpy()
 inference = model.layers[1](images[:2]).numpy()
 assert np.array_equal(single, inference)
-print("LOSS", history.history["loss"])
+# JPEG bytes through batched_decode_and_resize (fast-start maps, int32 labels restored),
+# distributed by Keras to both replicas (tf.distribute rewrites the dataset's graph).
+import io
+from PIL import Image
+from keras_resize_layers import data
+def jpeg(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "JPEG")
+    return buffer.getvalue()
+encoded = tf.data.Dataset.from_tensor_slices(
+    ([jpeg(photo), jpeg(photo[::-1])] * 8, (np.arange(16) % 2).astype(np.int32)))
+decoded = encoded.apply(data.batched_decode_and_resize(8, 48, 40, dtype="uint8"))
+assert decoded.element_spec[1].dtype == tf.int32
+history_jpeg = model.fit(decoded, epochs=1, verbose=0)
+print("LOSS", history.history["loss"] + history_jpeg.history["loss"])
 """
 
 
@@ -164,4 +178,4 @@ def test_training_under_mirrored_strategy_on_two_cpus():
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     losses = eval(result.stdout.split("LOSS")[-1])
-    assert len(losses) == 2 and all(np.isfinite(losses))
+    assert len(losses) == 3 and all(np.isfinite(losses))
