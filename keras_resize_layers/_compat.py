@@ -224,7 +224,7 @@ def _one_device_map_class():
     return OneDeviceMap
 
 
-def fast_start_map(dataset, fn, num_parallel_calls):
+def fast_start_map(dataset, fn, num_parallel_calls, keep_int64=False):
     """`dataset.map(fn, num_parallel_calls=...)`, whose function every new
     iterator instantiates in milliseconds.
 
@@ -236,8 +236,10 @@ def fast_start_map(dataset, fn, num_parallel_calls):
     tf.data functions run, the attribute changes nothing else, but int32
     results become device return values, which tf.data's `inject_prefetch`
     rewrite refuses in multi-output functions: they leave the function as
-    int64 and a small map restores them. Plain `dataset.map` where the
-    private pieces are missing or tf.data's debug mode is on.
+    int64 and a small map restores them (`keep_int64=True`: not restored, for
+    a pipeline stage whose next map casts them back itself). Plain
+    `dataset.map` where the private pieces are missing or tf.data's debug mode
+    is on.
     """
     import tensorflow as tf
 
@@ -257,7 +259,7 @@ def fast_start_map(dataset, fn, num_parallel_calls):
         return tf.nest.pack_sequence_as(out, flat)
 
     mapped = cls(dataset, widened, num_parallel_calls)
-    if not widened_at:
+    if not widened_at or keep_int64:
         return mapped
     is_tuple = isinstance(mapped.element_spec, tuple)
 

@@ -447,15 +447,19 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
     def decode_one(*element):
         name = _element_name(element, name_key)
         contents, rest, form["kind"] = _split(element, image_key)
+        form["dtypes"] = tf.nest.map_structure(lambda x: x.dtype, rest)
         image = decode.decode_image(contents, hint, opts["fill_value"], name)
         return image, tf.shape(image, out_type=tf.int64)[:2], rest
 
     def resize_batch(images, sizes, rest):
+        # int32 entries arrive as int64 (`keep_int64` below): their dtype again.
+        rest = tf.nest.map_structure(lambda x, dtype: tf.cast(x, dtype), rest, form["dtypes"])
         return _join(_resize(images, opts, sizes), rest, form["kind"], image_key)
 
     def apply(dataset):
-        # Both maps start fast in every new iterator (`_compat.fast_start_map`).
-        decoded = _compat.fast_start_map(dataset, decode_one, calls)
+        # Both maps start fast in every new iterator (`_compat.fast_start_map`);
+        # int32 entries are restored once per batch, not per element.
+        decoded = _compat.fast_start_map(dataset, decode_one, calls, keep_int64=True)
         return _compat.fast_start_map(
             decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls)
 

@@ -154,6 +154,8 @@ def test_fast_start_map_survives_tf_data_default_rewrites():
     options.autotune.enabled = True
     assert [(int(a), b.numpy().tolist()) for a, b in got.with_options(options).prefetch(1)] == [
         (i, [i]) for i in range(5)]
+    kept = _compat.fast_start_map(ds, lambda i: (i, tf.shape(tf.zeros([i]))), 2, keep_int64=True)
+    assert [spec.dtype for spec in kept.element_spec] == [tf.int64, tf.int64]
 
 
 def test_fast_start_map_skips_the_per_iterator_rewrite_of_a_large_graph(photos):

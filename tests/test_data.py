@@ -99,10 +99,13 @@ def test_batched_decode_and_resize_element_forms_and_options(photos):
     plain = tf.data.Dataset.from_tensor_slices(jpegs).apply(
         data.batched_decode_and_resize(2, 16, 16, dtype="uint8", drop_remainder=True))
     assert [(b.shape, b.dtype) for b in plain] == [((2, 16, 16, 3), tf.uint8)]
-    dicts = tf.data.Dataset.from_tensor_slices({"image": jpegs, "path": ["a", "b", "c"]})
+    dicts = tf.data.Dataset.from_tensor_slices({"image": jpegs, "path": ["a", "b", "c"],
+                                                "label": np.array([7, -1, 2**31 - 1], np.int32)})
     (element,) = list(dicts.apply(data.batched_decode_and_resize(3, 16, 16)))
     assert element["image"].shape == (3, 16, 16, 3)
     assert element["path"].numpy().tolist() == [b"a", b"b", b"c"]
+    assert element["label"].dtype == tf.int32  # through int64 between the maps
+    assert element["label"].numpy().tolist() == [7, -1, 2**31 - 1]
     with pytest.raises(KeyError, match="without an 'image' key"):
         tf.data.Dataset.from_tensor_slices({"png": jpegs}).apply(
             data.batched_decode_and_resize(2, 8, 8))
