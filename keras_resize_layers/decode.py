@@ -277,13 +277,12 @@ def jpeg_ratio_index(contents, size, shape=None):
     >= `size` in both dimensions (`shape`: the JPEG's, when already read)."""
     if shape is None:
         shape = tf.image.extract_jpeg_shape(contents)
-    index = tf.constant(0)
-    for i, r in enumerate(RATIOS[1:], start=1):
-        fits = tf.logical_and(
-            # libjpeg rounds the scaled size up.
-            (shape[0] + r - 1) // r >= size[0], (shape[1] + r - 1) // r >= size[1])
-        index = tf.where(fits, i, index)
-    return index
+    # All ratios at once (a handful of ops: tf.data pays per op and element).
+    # libjpeg rounds the scaled size up; fitting is monotone in the ratio.
+    ratios = tf.constant([[r] for r in RATIOS[1:]], shape.dtype)
+    scaled = (shape[None, :2] + ratios - 1) // ratios
+    fits = tf.reduce_all(scaled >= tf.constant([list(size)], shape.dtype), axis=1)
+    return tf.reduce_sum(tf.cast(fits, tf.int32))
 
 
 def _to_rgb(image, fill_value):
@@ -452,9 +451,9 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
         shape = None if limit is None and size is None else tf.image.extract_jpeg_shape(
             contents)  # the header, parsed once for the guard and the DCT ratio
         if limit is not None:
-            wide = tf.cast(shape, tf.int64)
-            check = tf.debugging.Assert(wide[0] * wide[1] <= limit, [
-                "Cannot decode image", label, ": JPEG of", wide[0], "x", wide[1],
+            wide = tf.cast(shape[:2], tf.int64)
+            check = tf.debugging.Assert(tf.reduce_prod(wide) <= limit, [
+                "Cannot decode image", label, ": JPEG of (height, width)", wide,
                 f"pixels exceeds max_pixels={limit} (decompression bomb guard)."])
             deps = [check]
         else:

@@ -156,37 +156,79 @@ static void to_lanes(const float* rows, int64_t stride, int64_t wc, float* lanes
     for (int q = 0; q < 8; ++q) lanes[j * 8 + q] = rows[q * stride + j];
 }
 
-// out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`.
+// Output value (pixel of taps `ii`, `ww`; channel c) of all 8 rows.
+static inline __m256 lane_value(const float* lanes, int64_t C, const int32_t* ii,
+                                const float* ww, int64_t k, int64_t c) {
+  __m256 a = _mm256_mul_ps(_mm256_set1_ps(ww[0]),
+                           _mm256_load_ps(lanes + ((int64_t)ii[0] * C + c) * 8));
+  for (int64_t s = 1; s < k; ++s)
+    a = _mm256_fmadd_ps(_mm256_set1_ps(ww[s]),
+                        _mm256_load_ps(lanes + ((int64_t)ii[s] * C + c) * 8), a);
+  return a;
+}
+
+// Transposes 8 finished values of 8 rows and stores the first `n` of each row.
+static inline void store_values(__m256* d, float* out, int64_t stride, int64_t n_rows, int n) {
+  transpose8(d);
+  if (n == 8 && n_rows == 8) {
+    for (int r = 0; r < 8; ++r) _mm256_storeu_ps(out + r * stride, d[r]);
+    return;
+  }
+  float tail[8];
+  for (int64_t r = 0; r < n_rows; ++r) {
+    _mm256_storeu_ps(tail, d[r]);
+    memcpy(out + r * stride, tail, sizeof(float) * (size_t)n);
+  }
+}
+
+// out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`,
+// 8 values (pixel-channel pairs) of each row at a time, held in registers.
 static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* ix,
                        const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows) {
-  __m256 done[8];
-  int n = 0;
-  int64_t q0 = 0;
-  for (int64_t p = 0; p < w; ++p) {
-    const int32_t* ii = ix + p * k;
-    const float* ww = wx + p * k;
-    for (int64_t c = 0; c < C; ++c) {
-      __m256 a = _mm256_mul_ps(_mm256_set1_ps(ww[0]),
-                               _mm256_load_ps(lanes + ((int64_t)ii[0] * C + c) * 8));
-      for (int64_t s = 1; s < k; ++s)
-        a = _mm256_fmadd_ps(_mm256_set1_ps(ww[s]),
-                            _mm256_load_ps(lanes + ((int64_t)ii[s] * C + c) * 8), a);
-      done[n++] = a;
-      if (n == 8) {
-        transpose8(done);
-        for (int64_t r = 0; r < n_rows; ++r) _mm256_storeu_ps(out + r * stride + q0, done[r]);
-        q0 += 8;
-        n = 0;
+  int64_t p = 0, q0 = 0;
+  if (C == 3) {
+    // RGB: 8 pixels are 24 values, three stores; each pixel's weights are
+    // broadcast once for its three channels.
+    for (; p + 8 <= w; p += 8, q0 += 24) {
+      __m256 d[24];
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) {
+        const int32_t* ii = ix + (p + i) * k;
+        const float* ww = wx + (p + i) * k;
+        const float* v = lanes + (int64_t)ii[0] * 24;
+        __m256 wt = _mm256_set1_ps(ww[0]);
+        __m256 a0 = _mm256_mul_ps(wt, _mm256_load_ps(v));
+        __m256 a1 = _mm256_mul_ps(wt, _mm256_load_ps(v + 8));
+        __m256 a2 = _mm256_mul_ps(wt, _mm256_load_ps(v + 16));
+        for (int64_t s = 1; s < k; ++s) {
+          v = lanes + (int64_t)ii[s] * 24;
+          wt = _mm256_set1_ps(ww[s]);
+          a0 = _mm256_fmadd_ps(wt, _mm256_load_ps(v), a0);
+          a1 = _mm256_fmadd_ps(wt, _mm256_load_ps(v + 8), a1);
+          a2 = _mm256_fmadd_ps(wt, _mm256_load_ps(v + 16), a2);
+        }
+        d[3 * i] = a0, d[3 * i + 1] = a1, d[3 * i + 2] = a2;
       }
+      for (int j = 0; j < 3; ++j) store_values(d + 8 * j, out + q0 + 8 * j, stride, n_rows, 8);
     }
   }
-  if (n) {
-    float tail[8];
-    transpose8(done);
-    for (int64_t r = 0; r < n_rows; ++r) {
-      _mm256_storeu_ps(tail, done[r]);
-      memcpy(out + r * stride + q0, tail, sizeof(float) * (size_t)n);
+  // Any C (and the last pixels of RGB rows): a running (pixel, channel).
+  const int64_t values = w * C;
+  int64_t c = 0;
+  while (q0 < values) {
+    __m256 d[8];
+    const int n = values - q0 < 8 ? (int)(values - q0) : 8;
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      if (i < n) {
+        d[i] = lane_value(lanes, C, ix + p * k, wx + p * k, k, c);
+        if (++c == C) c = 0, ++p;
+      } else {
+        d[i] = _mm256_setzero_ps();
+      }
     }
+    store_values(d, out + q0, stride, n_rows, n);
+    q0 += n;
   }
 }
 #else
@@ -263,6 +305,17 @@ static void* worker(void* arg) {
       const int32_t* rows = job->iy + ty + r * job->ky;
       float* row = acc + (LANES ? (r - r0) * stride : 0);
       for (int64_t t = 0; t < job->ky; ++t) src[t] = image + (int64_t)rows[t] * wc * item;
+      if (r + 2 < job->h) {
+        // The input rows first read two output rows ahead, on their way to
+        // the cache while this row is summed (images come from memory).
+        const int64_t last = job->ky - 1;
+        int64_t y = rows[job->ky + last] + 1, y1 = rows[2 * job->ky + last];
+        if (y1 - y > 64) y = y1 - 64;
+        for (; y <= y1; ++y) {
+          const uint8_t* ahead = image + y * wc * item;
+          for (int64_t b = 0; b < wc * item; b += 64) __builtin_prefetch(ahead + b);
+        }
+      }
       rows_pass(src, job->is_float, wc, job->wy + ty + r * job->ky, job->ky, row);
 #if !LANES
       cols_pass(row, job->C, job->w, job->ix + tx, job->wx + tx, job->kx,
