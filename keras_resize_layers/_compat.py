@@ -202,7 +202,7 @@ def _one_device_map_class():
     import tensorflow as tf
 
     class OneDeviceMap(dataset_ops):
-        def __init__(self, input_dataset, fn, num_parallel_calls, inter_op=True):
+        def __init__(self, input_dataset, fn, num_parallel_calls):
             self._input_dataset = input_dataset
             self._name = None
             self._map_func = wrapper(fn, "Dataset.map()", dataset=input_dataset,
@@ -211,8 +211,7 @@ def _one_device_map_class():
                 input_dataset._variant_tensor, self._map_func.function.captured_inputs,
                 f=self._map_func.function,
                 num_parallel_calls=tf.constant(num_parallel_calls, tf.int64),
-                deterministic="default", preserve_cardinality=True,
-                use_inter_op_parallelism=inter_op, **self._common_args)
+                deterministic="default", preserve_cardinality=True, **self._common_args)
             super().__init__(input_dataset, variant)
 
         def _functions(self):
