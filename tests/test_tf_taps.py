@@ -1,4 +1,4 @@
-"""The taps as XLA programs: padding ladder, cache-set widening."""
+"""The TensorFlow paths of the taps: XLA programs (padding ladder, cache-set widening), run-time plans."""
 
 import numpy as np
 import tensorflow as tf
@@ -40,3 +40,27 @@ def test_rows_of_4_kib_with_many_taps_are_widened_and_give_the_same_pixels(monke
     ref = krl.resize(images, (40, 40), implementation="matmul").numpy()
     np.testing.assert_allclose(out, ref, atol=5e-4, rtol=0)
     np.testing.assert_allclose(by_op, ref, atol=5e-4, rtol=0)
+
+
+def test_run_time_sizes_are_planned_once_per_distinct_size_and_box():
+    """The op's per-image plan is computed per distinct (size, box) row and
+    gathered: repeated and near-identical rows (boxes differing in one field)
+    each get their own taps, equal to resizing each image alone."""
+    import keras_resize_layers as krl
+
+    rng = np.random.default_rng(5)
+    canvas = rng.integers(0, 256, (6, 300, 400, 3), dtype=np.uint8)
+    boxes = np.array([[0, 0, 300, 400], [10, 20, 200, 300], [0, 0, 300, 400],
+                      [10, 21, 200, 300], [10, 20, 200, 300], [0, 0, 299, 400]])
+    got = krl.resized_crop(canvas, boxes, (56, 72)).numpy()
+    for i, (y, x, h, w) in enumerate(boxes):
+        ref = krl.resize(canvas[i, y:y + h, x:x + w], (56, 72), implementation="matmul")
+        np.testing.assert_allclose(got[i], ref.numpy(), atol=5e-4, rtol=0)
+    sizes = [(300, 400)] * 3 + [(120, 90), (300, 400), (120, 90)]
+    padded = np.zeros((6, 300, 400, 3), np.uint8)
+    for i, (h, w) in enumerate(sizes):
+        padded[i, :h, :w] = canvas[i, :h, :w]
+    got = krl.resize(padded, (56, 72), image_sizes=sizes).numpy()
+    for i, (h, w) in enumerate(sizes):
+        ref = krl.resize(canvas[i, :h, :w], (56, 72), implementation="matmul")
+        np.testing.assert_allclose(got[i], ref.numpy(), atol=5e-4, rtol=0)

@@ -110,7 +110,8 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     batches with `image_sizes`, per-image crop boxes, dense batches of unknown
     size. The taps and weights are computed in the graph, per image, with the
     functions of `taps.plan`, for the batch's largest tap count K; the CPU op
-    takes them as they are, else `_bucketed` runs XLA programs.
+    takes them as they are (planned once per distinct size and box), else
+    `_bucketed` runs XLA programs.
 
     Args:
         images: `(N, H, W, C)`, each image in the top-left `(heights[i], widths[i])`.
@@ -127,17 +128,38 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     zeros = tf.zeros(tf.shape(images)[:1], tf.int32)
     g = {k: tf.cast(v, tf.int32) + zeros for k, v in geometry.items()}
     heights, widths = heights + zeros, widths + zeros
-    need_h, need_w = (tf.reduce_max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"],
-                                                        method, antialias)) for a in "hw")
     if native.usable(images.dtype):  # any K, any size: one op, no buckets, no padding
-        out = native.run(images, *taps_lib.per_image_axes(
-            bk, size, heights, widths, g, method, antialias, (need_h, need_w)))
+        out = native.run(images, *_distinct_taps(size, heights, widths, g, method, antialias))
     else:
+        need_h, need_w = _need(g, method, antialias)
         out = _bucketed(images, heights, widths, size, g, method, antialias, policy,
                         tf.maximum(need_h, need_w))
     if policy == "pad":
         out = resample.add_fill(bk, out, size, g, fill_value, False)
     return tf.ensure_shape(out, [None, size[0], size[1], images.shape[-1]])
+
+
+_GEOMETRY = ("box_y", "box_x", "box_h", "box_w", "place_y", "place_x", "place_h", "place_w")
+
+
+def _need(g, method, antialias):
+    """The batch's largest tap count on each axis (int32 scalars)."""
+    bk = backend_lib.get("tensorflow")
+    return tuple(tf.reduce_max(resample.tap_counts(bk, g[f"box_{a}"], g[f"place_{a}"], method,
+                                                   antialias)) for a in "hw")
+
+
+def _distinct_taps(size, heights, widths, g, method, antialias):
+    """`per_image_axes` of a batch, planned once per distinct (extent,
+    geometry) row and gathered: TF's kernels on `(N, out, K)` plans cost
+    ~25 µs per image (broadcasting ops), a batch of equal sizes plans one."""
+    bk = backend_lib.get("tensorflow")
+    key = tf.stack([heights, widths] + [g[k] for k in _GEOMETRY], axis=1)
+    rows, which = tf.raw_ops.UniqueV2(x=key, axis=[0])
+    distinct = {k: rows[:, i + 2] for i, k in enumerate(_GEOMETRY)}
+    axes = taps_lib.per_image_axes(bk, size, rows[:, 0], rows[:, 1], distinct, method,
+                                   antialias, _need(distinct, method, antialias))
+    return [tf.gather(a, which) for a in axes]
 
 
 def _bucketed(images, heights, widths, size, g, method, antialias, policy, need):
