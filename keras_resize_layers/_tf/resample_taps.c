@@ -10,9 +10,10 @@
 //   out[n, o, p, c] = sum_s wx[p, s] * (sum_t wy[o, t] * images[n, iy[o, t], ix[p, s], c])
 // with both sums in tap order, like the XLA passes. Per output row the rows
 // pass sums Ky whole input rows (vectorised across width * channels, reading
-// the integer input directly) into a float row; the columns pass reads the
-// float rows of 8 output rows at once (with AVX2; one row without). Tasks of
-// one image's 8 rows are shared among one thread per allowed core.
+// the integer input directly, prefetching the rows it reads next) into a float
+// row; the columns pass reads the float rows of 16 output rows at once with
+// AVX-512, 8 with AVX2, one without. Tasks of one image's 16 / 8 rows are
+// shared among one thread per allowed core.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,7 +37,6 @@ typedef struct TF_ShapeHandle TF_ShapeHandle;
 typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
 #include "tensorflow/c/ops.h"
 
-#define ROWS_PER_TASK 8
 #define MAX_THREADS 256
 
 typedef struct {
@@ -113,19 +113,64 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
 
 // --- columns pass: out[p, c] = sum_s wx[p, s] * row[ix[p, s] * C + c] ---------
 
-#if defined(__AVX2__) && defined(__FMA__)
-#define LANES 1
-#if ROWS_PER_TASK != 8
-#error "the lanes path transposes blocks of 8 rows"
-#endif
-// With AVX2: across 8 output rows.
-// A task's 8 rows-pass rows are transposed into `lanes` (lanes[j * 8 + r] =
-// row r's value j), so that one 8-lane FMA serves the same output pixel and
-// channel of all 8 rows: no lane wasted for any C, no per-row index loads.
-// The results are transposed back, 8 values of each row at a time. Same sums
-// in the same order as the one-row pass below (for builds without AVX2).
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+// With AVX2 or AVX-512: across the task's rows, one per vector lane.
+// A task's LANES rows-pass rows are transposed into `lanes` (lanes[j * LANES
+// + r] = row r's value j), so that one FMA serves the same output pixel and
+// channel of all the task's rows: no lane wasted for any C, no per-row index
+// loads. The results are transposed back, LANES values of each row at a time.
+// Same sums in the same order as the one-row pass below (builds without AVX2).
+#if defined(__AVX512F__)
+#define LANES 16
+typedef __m512 vf;
+#define V_LOAD _mm512_load_ps
+#define V_LOADU _mm512_loadu_ps
+#define V_STORE _mm512_store_ps
+#define V_STOREU _mm512_storeu_ps
+#define V_SET1 _mm512_set1_ps
+#define V_MUL _mm512_mul_ps
+#define V_FMA _mm512_fmadd_ps
+#define V_ZERO _mm512_setzero_ps
 
-static inline void transpose8(__m256* r) {
+// 16 x 16 floats: r[i][j] -> r[j][i].
+static inline void transpose(__m512* r) {
+  __m512 t[16], u[16];
+  for (int q = 0; q < 16; q += 2) {
+    t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
+    t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+  }
+  // u[4g + m], 128-bit lane L: column 4L + m of rows 4g .. 4g + 3.
+  for (int q = 0; q < 16; q += 4) {
+    u[q] = _mm512_shuffle_ps(t[q], t[q + 2], 0x44);
+    u[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], 0xEE);
+    u[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+    u[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+  }
+  for (int m = 0; m < 4; ++m) {
+    const __m512 a0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
+    const __m512 a1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+    const __m512 b0 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
+    const __m512 b1 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+    r[m] = _mm512_shuffle_f32x4(a0, b0, 0x88);
+    r[8 + m] = _mm512_shuffle_f32x4(a0, b0, 0xDD);
+    r[4 + m] = _mm512_shuffle_f32x4(a1, b1, 0x88);
+    r[12 + m] = _mm512_shuffle_f32x4(a1, b1, 0xDD);
+  }
+}
+#else
+#define LANES 8
+typedef __m256 vf;
+#define V_LOAD _mm256_load_ps
+#define V_LOADU _mm256_loadu_ps
+#define V_STORE _mm256_store_ps
+#define V_STOREU _mm256_storeu_ps
+#define V_SET1 _mm256_set1_ps
+#define V_MUL _mm256_mul_ps
+#define V_FMA _mm256_fmadd_ps
+#define V_ZERO _mm256_setzero_ps
+
+// 8 x 8 floats: r[i][j] -> r[j][i].
+static inline void transpose(__m256* r) {
   __m256 t[8], u[8];
   for (int q = 0; q < 8; q += 2) {
     t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
@@ -142,50 +187,51 @@ static inline void transpose8(__m256* r) {
     r[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
   }
 }
+#endif
+#define ROWS_PER_TASK LANES
 
-// rows: 8 rows of wc floats, `stride` apart -> lanes (32-byte aligned).
+// rows: LANES rows of wc floats, `stride` apart -> lanes (vector-aligned).
 static void to_lanes(const float* rows, int64_t stride, int64_t wc, float* lanes) {
   int64_t j = 0;
-  for (; j + 8 <= wc; j += 8) {
-    __m256 r[8];
-    for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(rows + q * stride + j);
-    transpose8(r);
-    for (int q = 0; q < 8; ++q) _mm256_store_ps(lanes + (j + q) * 8, r[q]);
+  for (; j + LANES <= wc; j += LANES) {
+    vf r[LANES];
+    for (int q = 0; q < LANES; ++q) r[q] = V_LOADU(rows + q * stride + j);
+    transpose(r);
+    for (int q = 0; q < LANES; ++q) V_STORE(lanes + (j + q) * LANES, r[q]);
   }
   for (; j < wc; ++j)
-    for (int q = 0; q < 8; ++q) lanes[j * 8 + q] = rows[q * stride + j];
+    for (int q = 0; q < LANES; ++q) lanes[j * LANES + q] = rows[q * stride + j];
 }
 
-// Output value (pixel of taps `ii`, `ww`; channel c) of all 8 rows.
-static inline __m256 lane_value(const float* lanes, int64_t C, const int32_t* ii,
-                                const float* ww, int64_t k, int64_t c) {
-  __m256 a = _mm256_mul_ps(_mm256_set1_ps(ww[0]),
-                           _mm256_load_ps(lanes + ((int64_t)ii[0] * C + c) * 8));
+// Output value (pixel of taps `ii`, `ww`; channel c) of all the task's rows.
+static inline vf lane_value(const float* lanes, int64_t C, const int32_t* ii,
+                            const float* ww, int64_t k, int64_t c) {
+  vf a = V_MUL(V_SET1(ww[0]), V_LOAD(lanes + ((int64_t)ii[0] * C + c) * LANES));
   for (int64_t s = 1; s < k; ++s)
-    a = _mm256_fmadd_ps(_mm256_set1_ps(ww[s]),
-                        _mm256_load_ps(lanes + ((int64_t)ii[s] * C + c) * 8), a);
+    a = V_FMA(V_SET1(ww[s]), V_LOAD(lanes + ((int64_t)ii[s] * C + c) * LANES), a);
   return a;
 }
 
-// Transposes 8 finished values of 8 rows and stores the first `n` of each row.
-static inline void store_values(__m256* d, float* out, int64_t stride, int64_t n_rows, int n) {
-  transpose8(d);
-  if (n == 8 && n_rows == 8) {
-    for (int r = 0; r < 8; ++r) _mm256_storeu_ps(out + r * stride, d[r]);
+// Transposes LANES finished values of the rows; stores the first `n` of each row.
+static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_rows, int n) {
+  transpose(d);
+  if (n == LANES && n_rows == LANES) {
+    for (int r = 0; r < LANES; ++r) V_STOREU(out + r * stride, d[r]);
     return;
   }
-  float tail[8];
+  float tail[LANES];
   for (int64_t r = 0; r < n_rows; ++r) {
-    _mm256_storeu_ps(tail, d[r]);
+    V_STOREU(tail, d[r]);
     memcpy(out + r * stride, tail, sizeof(float) * (size_t)n);
   }
 }
 
 // out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`,
-// 8 values (pixel-channel pairs) of each row at a time, held in registers.
+// LANES values (pixel-channel pairs) of each row at a time, in registers.
 static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* ix,
                        const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows) {
   int64_t p = 0, q0 = 0;
+#if LANES == 8
   if (C == 3) {
     // RGB: 8 pixels are 24 values, three stores; each pixel's weights are
     // broadcast once for its three channels.
@@ -212,19 +258,20 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* 
       for (int j = 0; j < 3; ++j) store_values(d + 8 * j, out + q0 + 8 * j, stride, n_rows, 8);
     }
   }
+#endif
   // Any C (and the last pixels of RGB rows): a running (pixel, channel).
   const int64_t values = w * C;
   int64_t c = 0;
   while (q0 < values) {
-    __m256 d[8];
-    const int n = values - q0 < 8 ? (int)(values - q0) : 8;
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i) {
+    vf d[LANES];
+    const int n = values - q0 < LANES ? (int)(values - q0) : LANES;
+#pragma GCC unroll 16
+    for (int i = 0; i < LANES; ++i) {
       if (i < n) {
         d[i] = lane_value(lanes, C, ix + p * k, wx + p * k, k, c);
         if (++c == C) c = 0, ++p;
       } else {
-        d[i] = _mm256_setzero_ps();
+        d[i] = V_ZERO();
       }
     }
     store_values(d, out + q0, stride, n_rows, n);
@@ -233,6 +280,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* 
 }
 #else
 #define LANES 0
+#define ROWS_PER_TASK 8
 // Without AVX2, one row at a time.
 
 typedef float v4f __attribute__((vector_size(16)));
@@ -282,7 +330,9 @@ static void* worker(void* arg) {
   // `lanes`; otherwise one row (4 spare floats for cols_pass's vectors).
   const int64_t stride = wc + 16, block = LANES ? ROWS_PER_TASK : 1;
   float* acc = (float*)calloc((size_t)(block * stride), sizeof(float));
-  float* lanes = LANES ? (float*)aligned_alloc(32, sizeof(float) * (size_t)(wc * 8 + 8)) : NULL;
+  // aligned_alloc takes a multiple of the alignment.
+  const size_t lanes_bytes = (sizeof(float) * (size_t)(wc * LANES + LANES) + 63) / 64 * 64;
+  float* lanes = LANES ? (float*)aligned_alloc(64, lanes_bytes) : NULL;
   const uint8_t** src = (const uint8_t**)malloc(sizeof(uint8_t*) * (size_t)job->ky);
   if (!acc || !src || (LANES && !lanes)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
