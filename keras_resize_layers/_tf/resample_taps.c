@@ -123,29 +123,28 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
 #if defined(__AVX512F__)
 #define LANES 16
 typedef __m512 vf;
-#define V_LOAD _mm512_load_ps
-#define V_LOADU _mm512_loadu_ps
-#define V_STORE _mm512_store_ps
-#define V_STOREU _mm512_storeu_ps
-#define V_SET1 _mm512_set1_ps
-#define V_MUL _mm512_mul_ps
-#define V_FMA _mm512_fmadd_ps
-#define V_ZERO _mm512_setzero_ps
+#define V(op) _mm512_##op
+#else
+#define LANES 8
+typedef __m256 vf;
+#define V(op) _mm256_##op
+#endif
 
-// 16 x 16 floats: r[i][j] -> r[j][i].
-static inline void transpose(__m512* r) {
-  __m512 t[16], u[16];
-  for (int q = 0; q < 16; q += 2) {
-    t[q] = _mm512_unpacklo_ps(r[q], r[q + 1]);
-    t[q + 1] = _mm512_unpackhi_ps(r[q], r[q + 1]);
+// LANES x LANES floats: r[i][j] -> r[j][i]. Within each 128-bit lane first
+// (u[4g + m], lane L: column 4L + m of rows 4g .. 4g + 3), then across lanes.
+static inline void transpose(vf* r) {
+  vf t[LANES], u[LANES];
+  for (int q = 0; q < LANES; q += 2) {
+    t[q] = V(unpacklo_ps)(r[q], r[q + 1]);
+    t[q + 1] = V(unpackhi_ps)(r[q], r[q + 1]);
   }
-  // u[4g + m], 128-bit lane L: column 4L + m of rows 4g .. 4g + 3.
-  for (int q = 0; q < 16; q += 4) {
-    u[q] = _mm512_shuffle_ps(t[q], t[q + 2], 0x44);
-    u[q + 1] = _mm512_shuffle_ps(t[q], t[q + 2], 0xEE);
-    u[q + 2] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0x44);
-    u[q + 3] = _mm512_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+  for (int q = 0; q < LANES; q += 4) {
+    u[q] = V(shuffle_ps)(t[q], t[q + 2], 0x44);
+    u[q + 1] = V(shuffle_ps)(t[q], t[q + 2], 0xEE);
+    u[q + 2] = V(shuffle_ps)(t[q + 1], t[q + 3], 0x44);
+    u[q + 3] = V(shuffle_ps)(t[q + 1], t[q + 3], 0xEE);
   }
+#if LANES == 16
   for (int m = 0; m < 4; ++m) {
     const __m512 a0 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
     const __m512 a1 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
@@ -156,38 +155,13 @@ static inline void transpose(__m512* r) {
     r[4 + m] = _mm512_shuffle_f32x4(a1, b1, 0x88);
     r[12 + m] = _mm512_shuffle_f32x4(a1, b1, 0xDD);
   }
-}
 #else
-#define LANES 8
-typedef __m256 vf;
-#define V_LOAD _mm256_load_ps
-#define V_LOADU _mm256_loadu_ps
-#define V_STORE _mm256_store_ps
-#define V_STOREU _mm256_storeu_ps
-#define V_SET1 _mm256_set1_ps
-#define V_MUL _mm256_mul_ps
-#define V_FMA _mm256_fmadd_ps
-#define V_ZERO _mm256_setzero_ps
-
-// 8 x 8 floats: r[i][j] -> r[j][i].
-static inline void transpose(__m256* r) {
-  __m256 t[8], u[8];
-  for (int q = 0; q < 8; q += 2) {
-    t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
-    t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
-  }
-  for (int q = 0; q < 8; q += 4) {
-    u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
-    u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
-    u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
-    u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
-  }
   for (int q = 0; q < 4; ++q) {
     r[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
     r[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
   }
-}
 #endif
+}
 #define ROWS_PER_TASK LANES
 
 // rows: LANES rows of wc floats, `stride` apart -> lanes (vector-aligned).
@@ -195,9 +169,9 @@ static void to_lanes(const float* rows, int64_t stride, int64_t wc, float* lanes
   int64_t j = 0;
   for (; j + LANES <= wc; j += LANES) {
     vf r[LANES];
-    for (int q = 0; q < LANES; ++q) r[q] = V_LOADU(rows + q * stride + j);
+    for (int q = 0; q < LANES; ++q) r[q] = V(loadu_ps)(rows + q * stride + j);
     transpose(r);
-    for (int q = 0; q < LANES; ++q) V_STORE(lanes + (j + q) * LANES, r[q]);
+    for (int q = 0; q < LANES; ++q) V(store_ps)(lanes + (j + q) * LANES, r[q]);
   }
   for (; j < wc; ++j)
     for (int q = 0; q < LANES; ++q) lanes[j * LANES + q] = rows[q * stride + j];
@@ -206,9 +180,9 @@ static void to_lanes(const float* rows, int64_t stride, int64_t wc, float* lanes
 // Output value (pixel of taps `ii`, `ww`; channel c) of all the task's rows.
 static inline vf lane_value(const float* lanes, int64_t C, const int32_t* ii,
                             const float* ww, int64_t k, int64_t c) {
-  vf a = V_MUL(V_SET1(ww[0]), V_LOAD(lanes + ((int64_t)ii[0] * C + c) * LANES));
+  vf a = V(mul_ps)(V(set1_ps)(ww[0]), V(load_ps)(lanes + ((int64_t)ii[0] * C + c) * LANES));
   for (int64_t s = 1; s < k; ++s)
-    a = V_FMA(V_SET1(ww[s]), V_LOAD(lanes + ((int64_t)ii[s] * C + c) * LANES), a);
+    a = V(fmadd_ps)(V(set1_ps)(ww[s]), V(load_ps)(lanes + ((int64_t)ii[s] * C + c) * LANES), a);
   return a;
 }
 
@@ -216,12 +190,12 @@ static inline vf lane_value(const float* lanes, int64_t C, const int32_t* ii,
 static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_rows, int n) {
   transpose(d);
   if (n == LANES && n_rows == LANES) {
-    for (int r = 0; r < LANES; ++r) V_STOREU(out + r * stride, d[r]);
+    for (int r = 0; r < LANES; ++r) V(storeu_ps)(out + r * stride, d[r]);
     return;
   }
   float tail[LANES];
   for (int64_t r = 0; r < n_rows; ++r) {
-    V_STOREU(tail, d[r]);
+    V(storeu_ps)(tail, d[r]);
     memcpy(out + r * stride, tail, sizeof(float) * (size_t)n);
   }
 }
@@ -271,7 +245,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* 
         d[i] = lane_value(lanes, C, ix + p * k, wx + p * k, k, c);
         if (++c == C) c = 0, ++p;
       } else {
-        d[i] = V_ZERO();
+        d[i] = V(setzero_ps)();
       }
     }
     store_values(d, out + q0, stride, n_rows, n);
