@@ -1,11 +1,14 @@
 """How the cost of a resize grows: source size x batch size, cost per input megapixel.
 
     python -m benchmarks.scaling [--sources=256,512,1024,2048,4096]
-        [--batches=1,4,16,64,256] [--max_pixels=1.1e9] [--repeats=3] [--output_dir=results]
+        [--batches=1,4,16,64,256] [--max_pixels=1.1e9] [--repeats=5] [--output_dir=results]
 
-The `Resize` layer in a `tf.function` (the XLA taps on a TensorFlow CPU),
-antialiased bilinear, uint8 square sources -> 224x224 float32. Each cell is the
-median of `--repeats` calls after a warm-up one (min-max kept), as milliseconds
+The `Resize` layer in a `tf.function` (the library's CPU op on a TensorFlow
+CPU), antialiased bilinear, uint8 square sources -> 224x224 float32, each
+output copied to NumPy. Each cell is the median of `--repeats` trials after two
+warm-up calls (min-max kept); a trial times as many calls as fill
+`MIN_TRIAL_S` (one call of a small batch takes about a millisecond, where one
+stall of this noisy host would decide the cell), as milliseconds
 per input megapixel (batch x side² / 1e6) and images/s; cells whose batch holds
 more than `--max_pixels` input pixels are skipped (the 2-core VM has 24 GiB).
 Linear cost shows as a flat line per batch size. Writes `scaling.json/.md/.png`.
@@ -25,7 +28,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_list("sources", ["256", "512", "1024", "2048", "4096"], "Square source sides.")
 flags.DEFINE_list("batches", ["1", "4", "16", "64", "256"], "Batch sizes.")
 flags.DEFINE_float("max_pixels", 1.1e9, "Skip cells with more input pixels per batch.")
-flags.DEFINE_integer("repeats", 3, "Timed calls per cell (after a warm-up one).")
+flags.DEFINE_integer("repeats", 5, "Timed trials per cell (after two warm-up calls).")
+MIN_TRIAL_S = 0.1
 
 
 def measure(sources, batches, trials, max_pixels):
@@ -47,11 +51,15 @@ def measure(sources, batches, trials, max_pixels):
             start = time.perf_counter()
             fn(x).numpy()
             first = time.perf_counter() - start
-            times = []
+            start = time.perf_counter()
+            fn(x).numpy()
+            calls = max(1, int(np.ceil(MIN_TRIAL_S / (time.perf_counter() - start))))
+            times = []  # seconds per call, one value per trial
             for _ in range(trials):
                 start = time.perf_counter()
-                fn(x).numpy()
-                times.append(time.perf_counter() - start)
+                for _ in range(calls):
+                    fn(x).numpy()
+                times.append((time.perf_counter() - start) / calls)
             mp = pixels / 1e6
             cells.append(dict(source=side, batch=batch, skipped=False, first_call_s=first,
                               ms_per_mp=1e3 * float(np.median(times)) / mp,
@@ -67,8 +75,8 @@ def markdown(report):
     batches = report["batches"]
     lines = ["# Cost per input megapixel (ms/MP; images/s below)", "",
              f"{report['machine']}, {report['date']}; `{report['command']}`. "
-             "Median of the trials (min–max in scaling.json); — = skipped (batch over "
-             f"{report['max_pixels']:.2g} pixels).", "",
+             "Median of the trials (each >= 0.1 s of calls; min–max in scaling.json); "
+             f"— = skipped (batch over {report['max_pixels']:.2g} pixels).", "",
              "| source | " + " | ".join(f"batch {b}" for b in batches) + " |",
              "|---|" + "---|" * len(batches)]
     for side in report["sources"]:
