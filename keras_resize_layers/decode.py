@@ -281,7 +281,7 @@ def jpeg_ratio_index(contents, size, shape=None):
     # libjpeg rounds the scaled size up; fitting is monotone in the ratio.
     ratios = tf.constant([[r] for r in RATIOS[1:]], shape.dtype)
     scaled = (shape[None, :2] + ratios - 1) // ratios
-    fits = tf.reduce_all(scaled >= tf.constant([list(size)], shape.dtype), axis=1)
+    fits = tf.reduce_all(scaled >= tf.cast(tf.reshape(size, [1, 2]), shape.dtype), axis=1)
     return tf.reduce_sum(tf.cast(fits, tf.int32))
 
 
