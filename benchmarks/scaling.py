@@ -75,7 +75,8 @@ def markdown(report):
     batches = report["batches"]
     lines = ["# Cost per input megapixel (ms/MP; images/s below)", "",
              f"{report['machine']}, {report['date']}; `{report['command']}`. "
-             "Median of the trials (each >= 0.1 s of calls; min–max in scaling.json); "
+             f"Median of the trials (each >= {MIN_TRIAL_S:g} s of calls; min–max in "
+             "scaling.json); "
              f"— = skipped (batch over {report['max_pixels']:.2g} pixels).", "",
              "| source | " + " | ".join(f"batch {b}" for b in batches) + " |",
              "|---|" + "---|" * len(batches)]
