@@ -1,7 +1,7 @@
 """Every Python block of README.md runs as written, in a fresh process, in README order;
 a `print(...)  # text` line must print that text. The shell block that follows a Python block
-("after command 1 and the Python block above") runs too, from a folder whose `.venv` is this
-environment."""
+("after command 1 and the Python block above") runs right after it, in the same test and
+folder, whose `.venv` is this environment."""
 
 import os
 import pathlib
@@ -16,13 +16,20 @@ AFTER_BLOCK = "# from the repository root, after command 1 and the Python block 
 
 
 def blocks():
+    """`(line, kind, code)` per block; a shell block that follows a Python block is
+    kept with it (`kind` "python+bash", `code` both), so that one test runs the two
+    in order in one folder (pytest-xdist may give separate tests to separate workers)."""
     text = README.read_text(encoding="utf-8")
     found = []
     for match in re.finditer(r"```(python|bash)\n(.*?)```", text, re.S):
         line = text[:match.start()].count("\n") + 1
         kind, code = match.groups()
-        if kind == "python" or code.startswith(AFTER_BLOCK):
+        if kind == "python":
             found.append((line, kind, code))
+        elif code.startswith(AFTER_BLOCK):
+            assert found and found[-1][1] == "python", f"README.md line {line}: no block above"
+            above_line, _, above = found.pop()
+            found.append((above_line, "python+bash", (above, code)))
     return found
 
 
@@ -40,8 +47,8 @@ def workdir(tmp_path_factory):
 
 def test_readme_has_the_blocks_it_should():
     found = blocks()
-    assert sum(kind == "python" for _, kind, _ in found) >= 10
-    assert any(kind == "bash" for _, kind, _ in found)
+    assert sum(kind.startswith("python") for _, kind, _ in found) >= 10
+    assert any(kind == "python+bash" for _, kind, _ in found)
     first_python = next(code for _, kind, code in found if kind == "python")
     assert len(first_python.strip().splitlines()) <= 15  # the quick start
 
@@ -49,11 +56,14 @@ def test_readme_has_the_blocks_it_should():
 @pytest.mark.parametrize("line,kind,code", blocks(), ids=lambda v: str(v)[:12])
 def test_readme_block_runs(line, kind, code, workdir):
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
-    command = [sys.executable, "-c", code] if kind == "python" else ["bash", "-ec", code]
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
-                            timeout=600, env=env)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"README.md line {line}:\n{output[-4000:]}"
-    for text in expected_prints(code):
-        assert text in result.stdout, f"README.md line {line}: {text!r} not printed:\n" \
-            f"{result.stdout[-3000:]}"
+    steps = [("python", code)] if kind == "python" else list(zip(("python", "bash"), code))
+    for step, text_of in steps:
+        command = [sys.executable, "-c", text_of] if step == "python" else [
+            "bash", "-ec", text_of]
+        result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
+                                timeout=600, env=env)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"README.md line {line} ({step}):\n{output[-4000:]}"
+        for text in expected_prints(text_of):
+            assert text in result.stdout, f"README.md line {line}: {text!r} not printed:\n" \
+                f"{result.stdout[-3000:]}"
