@@ -78,6 +78,28 @@ def test_per_image_taps_equal_each_image_alone(method):
         np.testing.assert_allclose(got[i], ref, atol=5e-4, rtol=0)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("ky", [2, 8, 20])  # GCC vectorised the scalar sums for K > 14
+@pytest.mark.parametrize("width", [226, 250, 21])
+def test_values_do_not_depend_on_where_the_rows_end(dtype, ky, width):
+    """An image padded into a wider batch (zero columns on the right) gives
+    bit-identical values: the last values of a row, past the vector loop's
+    end, are summed with the same FMAs as the rest (they were a multiply and
+    an add: 1-2 ulp apart, and the tf.data service equality test failed)."""
+    rng = np.random.default_rng(ky)
+    x = (rng.random((2, 40, width, 3)) * 255).astype(dtype)
+    rows = np.clip(np.arange(20)[:, None] * 2 + np.arange(ky), 0, 39).astype(np.int32)[None]
+    wy = rng.random((1, 20, ky)).astype(np.float32)
+    cols = np.clip(np.arange(56)[:, None] * width // 56 + np.arange(9), 0, width - 1)
+    ix, wx = cols.astype(np.int32)[None], rng.random((1, 56, 9)).astype(np.float32)
+    alone = native.run(tf.constant(x), rows, wy, ix, wx).numpy()
+    for pad in (1, 7, 13, 40):
+        wide = np.zeros((2, 40, width + pad, 3), dtype)
+        wide[:, :, :width] = x
+        np.testing.assert_array_equal(native.run(tf.constant(wide), rows, wy, ix, wx).numpy(),
+                                      alone)
+
+
 def test_gradient_equals_the_matmul_gradient():
     images = tf.constant(np.random.default_rng(4).random((2, 50, 70, 3)), tf.float32)
     weights = tf.constant(np.random.default_rng(5).random((2, 20, 30, 3)), tf.float32)
@@ -185,7 +207,9 @@ def test_without_the_op_the_xla_programs_give_the_same_pixels(tmp_path, env):
 @pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
 def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
     """The op's plain-C and AVX2 loops (what CPUs without AVX-512 run), built
-    for those targets: the passes' pixels for 1-4 channels, both dtypes."""
+    for those targets: the passes' pixels for 1-4 channels, both dtypes, and
+    the same values for an image padded wider (`test_values_do_not_depend_on_
+    where_the_rows_end`)."""
     code = textwrap.dedent("""
         import numpy as np, tensorflow as tf
         from keras_resize_layers._core import backend, taps
@@ -202,6 +226,18 @@ def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
                     ref = taps.passes(backend.get("tensorflow"), tf.constant(x), *args).numpy()
                     worst = max(worst, float(np.abs(got - ref).max()))
         assert worst < 1e-4, worst
+        for dtype, ky in ((np.uint8, 8), (np.float32, 20)):
+            # the same values wherever the input rows end (vector tails)
+            x = (np.random.default_rng(ky).random((1, 40, 226, 3)) * 255).astype(dtype)
+            wide = np.zeros((1, 40, 264, 3), dtype)
+            wide[:, :, :226] = x
+            plan = taps.plan(40, 226, (20, 56), "bilinear", True, "stretch", 1.0)
+            args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+            rows = np.clip(np.arange(20)[:, None] * 2 + np.arange(ky), 0, 39)
+            args[:2] = [tf.constant(rows[None], tf.int32),
+                        tf.constant(np.random.default_rng(1).random((1, 20, ky)), tf.float32)]
+            assert np.array_equal(native.run(tf.constant(x), *args).numpy(),
+                                  native.run(tf.constant(wide), *args).numpy())
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

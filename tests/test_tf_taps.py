@@ -1,6 +1,7 @@
 """The TensorFlow paths of the taps: XLA programs (padding ladder, cache-set widening), run-time plans."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_resize_layers._tf import taps as tf_taps
@@ -64,3 +65,30 @@ def test_run_time_sizes_are_planned_once_per_distinct_size_and_box():
     for i, (h, w) in enumerate(sizes):
         ref = krl.resize(canvas[i, :h, :w], (56, 72), implementation="matmul")
         np.testing.assert_allclose(got[i], ref.numpy(), atol=5e-4, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("method", ["nearest", "bilinear", "bicubic", "area", "lanczos3",
+                                    "lanczos5", "gaussian", "mitchellcubic"])
+def test_an_image_gets_the_same_pixels_in_any_batch(photos, method, dtype):
+    """Bit for bit: an image resized with run-time sizes alone, and padded into
+    batches whose other images are larger (more taps, wider rows) or smaller.
+    Its plan's K, the plan tensor's size and the padded row length all change
+    with the batch; the normalising sums run in tap order
+    (`resample._sum_in_tap_order`), `exp` and `sin` are `exact_math`'s and the
+    op's row tails use FMAs like its vectors (the tf.data service equality test
+    failed once on each of these)."""
+    import keras_resize_layers as krl
+
+    image = photos["chelsea"][:150, :226].astype(dtype)
+    others = [photos["astronaut"][:256, :300], photos["coffee"][:60, :90]]
+    for size in [(40, 56), (33, 77)]:
+        alone = krl.resize(image[None], size, method=method, image_sizes=[image.shape[:2]],
+                           backend="tensorflow").numpy()[0]
+        for batch in ([others[0], image], [image, others[1]], [others[1], image, others[0]]):
+            padded = np.zeros((len(batch), 256, 300, 3), dtype)
+            for i, x in enumerate(batch):
+                padded[i, :x.shape[0], :x.shape[1]] = x
+            out = krl.resize(padded, size, method=method, image_sizes=[x.shape[:2] for x in batch],
+                             backend="tensorflow").numpy()
+            np.testing.assert_array_equal(out[[x is image for x in batch].index(True)], alone)

@@ -7,6 +7,8 @@ map function from a per-element stateless seed) and pass uniform numbers in
 
 import math
 
+from keras_resize_layers._core import exact_math
+
 ATTEMPTS = 10  # boxes tried per image before the centre-crop fallback
 
 
@@ -45,7 +47,9 @@ def random_resized_crop_boxes(bk, uniforms, in_h, in_w, scale, ratio):
     height, width = f32(in_h)[:, None], f32(in_w)[:, None]
     area = height * width * (scale[0] + uniforms[..., 0] * (scale[1] - scale[0]))
     log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
-    aspect = xnp.exp(log_lo + uniforms[..., 1] * (log_hi - log_lo))
+    # exact_math.exp: the same box for an image in any batch (TF's exp rounds
+    # by position in the tensor)
+    aspect = exact_math.exp(xnp, log_lo + uniforms[..., 1] * (log_hi - log_lo))
     w = xnp.floor(xnp.sqrt(area * aspect) + 0.5)
     h = xnp.floor(xnp.sqrt(area / aspect) + 0.5)
     fits = xnp.logical_and(

@@ -9,6 +9,8 @@ TensorFlow's ScaleAndTranslate op, so that `tf.image.resize` is the reference.
 
 import math
 
+from keras_resize_layers._core import exact_math
+
 
 def _triangle(xnp, x):
     x = xnp.abs(x)
@@ -39,7 +41,7 @@ def _mitchell_cubic(xnp, x):
 def _gaussian(xnp, x):
     # sigma = 0.5, cut off at 3 sigma (Turkowski), as in TensorFlow.
     x = xnp.abs(x)
-    return xnp.where(x < 1.5, xnp.exp(-2.0 * x * x), 0.0)
+    return xnp.where(x < 1.5, exact_math.exp(xnp, -2.0 * x * x), 0.0)
 
 
 def _lanczos(radius):
@@ -48,8 +50,8 @@ def _lanczos(radius):
         safe = xnp.where(x <= 1e-3, 1.0, x)
         value = (
             radius
-            * xnp.sin(math.pi * safe)
-            * xnp.sin(math.pi * safe / radius)
+            * exact_math.sin_pi(xnp, safe)
+            * exact_math.sin_pi(xnp, safe / radius)
             / (math.pi**2 * safe * safe)
         )
         return xnp.where(x <= 1e-3, 1.0, xnp.where(x > radius, 0.0, value))

@@ -42,6 +42,15 @@ def _span(xnp, t, blen, plen, radius, antialias):
     return sample, kernel_scale, first, last
 
 
+def _sum_in_tap_order(xnp, weights):
+    """The sum over the last axis, `(..., 1)`, added in tap order: a row's total
+    (and so its normalised weights) does not depend on how many zero taps
+    follow it. `sum` reduces in packets whose grouping changes with the
+    length, so an image's weights changed by an ulp with its batch's K
+    (BUILD_NOTES, "Exact equality across batches")."""
+    return xnp.cumsum(weights, axis=-1)[..., -1:]
+
+
 def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
                  place_len, method, antialias, cols=None):
     """Weight matrices of one axis.
@@ -100,7 +109,7 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
                 inside = f32(xnp.logical_and(index >= 0.0, index <= blen - 1.0))
                 w = (cubic(xnp, k - delta) * inside)[..., None]
                 weights = weights + w * _onehot(bk, index + b0, cols)
-            total = xnp.sum(weights, axis=-1, keepdims=True)
+            total = _sum_in_tap_order(xnp, weights)
             weights = weights / xnp.where(xnp.abs(total) >= _TINY, total, 1.0)
     elif method == "area":
         # ResizeArea: each output pixel averages the input interval it covers.
@@ -124,7 +133,7 @@ def axis_weights(bk, out_size, in_extent, box_start, box_len, place_start,
         in_span = xnp.logical_and(rel >= first, rel <= last)
         w = kernel(xnp, (rel + 0.5 - sample) * (1.0 / kernel_scale[..., None]))
         weights = xnp.where(in_span, w, 0.0)
-        total = xnp.sum(weights, axis=-1, keepdims=True)
+        total = _sum_in_tap_order(xnp, weights)
         weights = xnp.where(
             xnp.abs(total) >= _TINY, weights / xnp.where(total == 0.0, 1.0, total), 0.0
         )

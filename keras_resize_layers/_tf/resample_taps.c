@@ -52,6 +52,12 @@ typedef struct {
 
 // --- rows pass: acc[j] = sum_t wt[t] * src[t][j], j < wc ---------------------
 
+#if defined(__FMA__) || defined(__AVX512F__)
+#define MADD(w, x, a) __builtin_fmaf((w), (x), (a))
+#else
+#define MADD(w, x, a) ((a) + (w) * (x))
+#endif
+
 static inline float load_one(const uint8_t* row, int is_float, int64_t j) {
   return is_float ? ((const float*)row)[j] : (float)row[j];
 }
@@ -104,9 +110,14 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
     }
   }
 #endif
+  // The last values of the row (all of it without AVX2): with FMA hardware
+  // one explicit FMA per tap, as in the vectors above, so that a value's
+  // rounding does not depend on where the row ends (an image padded into a
+  // wider batch gives the same pixels; GCC left `a += w * x` as a multiply and
+  // an add for uint8, and vectorised it the same way for K > 14).
   for (; j < wc; ++j) {
     float a = wt[0] * load_one(src[0], is_float, j);
-    for (int64_t t = 1; t < k; ++t) a += wt[t] * load_one(src[t], is_float, j);
+    for (int64_t t = 1; t < k; ++t) a = MADD(wt[t], load_one(src[t], is_float, j), a);
     acc[j] = a;
   }
 }
