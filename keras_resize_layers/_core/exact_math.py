@@ -16,8 +16,9 @@ import math
 # sin(pi r) = sum_k SIN_PI[k] r^(2k+1), |r| <= 1/2 (Taylor; the first
 # omitted term is below 7e-10).
 _SIN_PI = tuple((-1) ** k * math.pi ** (2 * k + 1) / math.factorial(2 * k + 1) for k in range(7))
-# exp(r) for |r| <= ln(2)/2 (Taylor; the first omitted term is below 3e-10).
-_EXP = tuple(1.0 / math.factorial(k) for k in range(10))
+# exp(r) for |r| <= ln(2)/2 (Taylor; the first omitted term is below 6e-9).
+_EXP = tuple(1.0 / math.factorial(k) for k in range(8))
+_POWERS_OF_TWO = tuple(2.0 ** k for k in range(-31, 32))
 # ln 2 in two parts: k * _LN2_HI is exact for |k| < 2^15.
 _LN2_HI = 0.693145751953125
 _LN2_LO = 1.4286068203094172e-06
@@ -47,11 +48,6 @@ def exp(xnp, y):
     k = xnp.floor(y * (1.0 / math.log(2.0)) + 0.5)
     r = (y - k * _LN2_HI) - k * _LN2_LO
     value = _horner(xnp, r, _EXP)
-    # times 2^k, |k| <= 31, one exact power of two per bit of |k|
-    m = xnp.abs(k)
-    for bit in range(5):
-        half = xnp.floor(m * 0.5)
-        step = 2.0 ** (1 << bit)
-        value = value * xnp.where(m - 2.0 * half > 0.0, xnp.where(k > 0.0, step, 1.0 / step), 1.0)
-        m = half
-    return value
+    # times 2^k (|k| <= 31), exact: read from a table
+    return value * xnp.take(xnp.array(_POWERS_OF_TWO, dtype="float32"),
+                            xnp.array(k + 31.0, dtype="int32"))
