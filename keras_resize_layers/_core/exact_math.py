@@ -1,14 +1,14 @@
-"""`exp` and `sin(pi x)` from additions, multiplications, `floor` and `where`.
+"""`exp` and `sin(pi x)` from additions, multiplications, `floor` and a table.
 
 TensorFlow's CPU kernels compute `exp` and `sin` with vector code for most
 elements and the C library for the rest, and the two differ in the last bit:
 which elements get which depends on the tensor's size and its split among
 threads. A per-image plan (or random draw) computed inside a batch then
 changed with the batch's other images. These functions use only operations
-that IEEE arithmetic rounds the same everywhere, so a value depends on its
-input alone: the same weights for an image in any batch (BUILD_NOTES, "Exact
-equality across batches"). Accurate to a few float32 ulps (tests compare them
-with float64 NumPy).
+that IEEE arithmetic rounds the same everywhere (and an exact table of powers
+of two), so a value depends on its input alone: the same weights for an image
+in any batch (BUILD_NOTES, "Exact equality across batches"). Accurate to a few
+float32 ulps (tests compare them with float64 NumPy).
 """
 
 import math
