@@ -208,9 +208,10 @@ def test_without_the_op_the_xla_programs_give_the_same_pixels(tmp_path, env):
 def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
     """The op's plain-C and AVX2 loops (what CPUs without AVX-512 run), built
     for those targets: the passes' pixels for 1-4 channels, both dtypes, and
-    the same values for an image padded wider (`test_values_do_not_depend_on_
-    where_the_rows_end`)."""
+    the same values for an image padded wider (the in-process test
+    `test_values_do_not_depend_on_where_the_rows_end`, run in that build)."""
     code = textwrap.dedent("""
+        import os, sys
         import numpy as np, tensorflow as tf
         from keras_resize_layers._core import backend, taps
         from keras_resize_layers._tf import native
@@ -226,18 +227,13 @@ def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
                     ref = taps.passes(backend.get("tensorflow"), tf.constant(x), *args).numpy()
                     worst = max(worst, float(np.abs(got - ref).max()))
         assert worst < 1e-4, worst
-        for dtype, ky in ((np.uint8, 8), (np.float32, 20)):
-            # the same values wherever the input rows end (vector tails)
-            x = (np.random.default_rng(ky).random((1, 40, 226, 3)) * 255).astype(dtype)
-            wide = np.zeros((1, 40, 264, 3), dtype)
-            wide[:, :, :226] = x
-            plan = taps.plan(40, 226, (20, 56), "bilinear", True, "stretch", 1.0)
-            args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
-            rows = np.clip(np.arange(20)[:, None] * 2 + np.arange(ky), 0, 39)
-            args[:2] = [tf.constant(rows[None], tf.int32),
-                        tf.constant(np.random.default_rng(1).random((1, 20, ky)), tf.float32)]
-            assert np.array_equal(native.run(tf.constant(x), *args).numpy(),
-                                  native.run(tf.constant(wide), *args).numpy())
+        # the same values wherever the input rows end (vector tails), in this build
+        sys.path.insert(0, os.path.join(os.environ["PYTHONPATH"], "tests"))
+        from test_tf_native import test_values_do_not_depend_on_where_the_rows_end as same
+        for dtype in (np.uint8, np.float32):
+            for ky in (2, 8, 20):
+                for width in (226, 250, 21):
+                    same(dtype, ky, width)
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -76,8 +76,8 @@ def test_an_image_gets_the_same_pixels_in_any_batch(photos, method, dtype):
     Its plan's K, the plan tensor's size and the padded row length all change
     with the batch; the normalising sums run in tap order
     (`resample._sum_in_tap_order`), `exp` and `sin` are `exact_math`'s and the
-    op's row tails use FMAs like its vectors (the tf.data service equality test
-    failed once on each of these)."""
+    op's row tails use FMAs like its vectors (each of the three made pixels
+    depend on the batch; the row tails failed the tf.data service test)."""
     import keras_resize_layers as krl
 
     image = photos["chelsea"][:150, :226].astype(dtype)
