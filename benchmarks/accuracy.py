@@ -95,8 +95,10 @@ def settings(quick, seeds=None, epochs=None, max_train=None, max_test=None):
 def backbone(name, num_classes):
     import keras
 
+    from benchmarks.affine import Affine
+
     if name == "small_cnn":
-        layers = [keras.Input((None, None, 3)), keras.layers.Rescaling(1 / 255.0)]
+        layers = [keras.Input((None, None, 3)), Affine(1 / 255.0)]
         for filters, pool in ((16, True), (32, True), (64, False)):
             layers += [keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
                        keras.layers.BatchNormalization(momentum=0.9), keras.layers.ReLU()]

@@ -35,11 +35,13 @@ def build(input_shape=(None, None, 3)):
     import keras
     from keras import layers
 
+    from benchmarks.affine import Affine
+
     def bn(x, name):
         return layers.BatchNormalization(epsilon=EPSILON, momentum=0.99, name=name)(x)
 
     inputs = keras.Input(input_shape, name="images")
-    x = layers.Rescaling(1 / 128, offset=-127 / 128, name="scale")(inputs)
+    x = Affine(1 / 128, offset=-127 / 128, name="scale")(inputs)
     x = layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="_conv_stem")(x)
     x = layers.ReLU(6.0)(bn(x, "_bn0"))
     index, channels = 0, 32

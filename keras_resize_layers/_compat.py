@@ -69,10 +69,15 @@ def dynamic_backend(name=None):
 
 # --- the base of the library's layers -------------------------------------------------
 
+def tensorflow_blocked():
+    """True where a program blocked TensorFlow with `sys.modules["tensorflow"] =
+    None` (as JAX programs do): Keras's own tf.data check then raises ImportError."""
+    return "tensorflow" in sys.modules and sys.modules["tensorflow"] is None
+
+
 def in_tf_graph():
-    if "tensorflow" not in sys.modules:
-        return False
-    return not sys.modules["tensorflow"].executing_eagerly()
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and not tf.executing_eagerly()
 
 
 class FallbackDataLayer(keras.layers.Layer):

@@ -1,6 +1,7 @@
 """The base of the library's layers: Keras's `DataLayer`, minus one cast."""
 
 import keras
+from keras_resize_layers import _compat
 from keras_resize_layers._compat import DataLayer
 
 
@@ -63,7 +64,9 @@ class ImageDataLayer(SizeAwareJit, DataLayer):
         self.built = True
 
     def __call__(self, inputs, **kwargs):
-        if keras.backend.backend() == "tensorflow":
+        # With TensorFlow blocked there is no tf.data graph to switch for, and
+        # Keras's check for one would raise ImportError.
+        if keras.backend.backend() == "tensorflow" or _compat.tensorflow_blocked():
             return keras.layers.Layer.__call__(self, inputs, **kwargs)
         return super().__call__(inputs, **kwargs)
 
