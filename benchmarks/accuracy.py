@@ -410,7 +410,7 @@ def _verdict(low, high):
 
 
 def _accuracy(scores):
-    from keras_resize_layers._core import stats
+    from keras_resize_layers.audit import stats
 
     per_seed = scores.mean(axis=1)
     crossed = stats.crossed_difference(np.zeros_like(scores), scores)
@@ -423,7 +423,7 @@ def _accuracy(scores):
 
 
 def training_row(label, scores, reference_scores, is_reference):
-    from keras_resize_layers._core import stats
+    from keras_resize_layers.audit import stats
 
     row = dict(label=label, accuracy=_accuracy(scores), reference=is_reference)
     if not is_reference:
@@ -433,7 +433,7 @@ def training_row(label, scores, reference_scores, is_reference):
 
 
 def evaluation_row(label, scores, reference_scores, is_reference):
-    from keras_resize_layers._core import stats
+    from keras_resize_layers.audit import stats
 
     row = dict(label=label, accuracy=_accuracy(scores), reference=is_reference)
     if not is_reference:

@@ -1,18 +1,20 @@
 """keras_resize_layers: resizing that gives the same pixels in training and serving.
 
-Public: `resize`, `resized_crop`, `replace_resizing`,
+Public: `resize`, `resized_crop`, `ResizeOptions`, `replace_resizing`,
 `augmentation_from_image_data_generator` here; the modules `layers` (Keras
 layers, no TensorFlow needed), `data` (tf.data functions, decoding pipelines,
 directory loader), `decode`, `serving` (SavedModel export), `distributed`
 (tf.data service), `migration` and `audit` (resize sensitivity of a trained model), which
 load on first use
 (`krl.layers.Resize` works after `import keras_resize_layers as krl`).
-`_core` (backend-agnostic math), `_tf` (TensorFlow internals) and `_compat`
-(private Keras/TensorFlow APIs) are internal.
+Internal, in floors that import only downwards: `_ops` (the resize operations
+the public modules call), `_dispatch` (picks the implementation), `_tf`
+(TensorFlow internals), `_core` (backend-agnostic math) and `_compat` (private
+Keras/TensorFlow APIs).
 """
 
-from keras_resize_layers._core.options import METHODS, POLICIES
-from keras_resize_layers._core.resizing import resize, resized_crop
+from keras_resize_layers._core.options import METHODS, POLICIES, ResizeOptions
+from keras_resize_layers._ops import resize, resized_crop
 from keras_resize_layers.migration import (augmentation_from_image_data_generator,
                                            replace_resizing)
 
@@ -35,6 +37,6 @@ def __dir__():
     return sorted(set(globals()) | set(_SUBMODULES))
 
 
-__all__ = ["resize", "resized_crop", "replace_resizing",
+__all__ = ["resize", "resized_crop", "ResizeOptions", "replace_resizing",
            "augmentation_from_image_data_generator", "METHODS", "POLICIES", "__version__",
            *_SUBMODULES]

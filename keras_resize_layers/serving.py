@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from keras_resize_layers import decode
+from keras_resize_layers._core import geometry
 
 __all__ = ["export", "INPUTS"]
 
@@ -127,9 +128,8 @@ def export(model, path, preprocessing=None, input="both", class_names=None,
     names = None if class_names is None else tf.constant(class_names)
     hint = None
     if dct_downscale and isinstance(target, Resize):
-        from keras_resize_layers.data import _dct_hint
-
-        hint = _dct_hint((target.height, target.width), target.policy, target.crop_fraction)
+        hint = geometry.decoded_size_hint((target.height, target.width), target.policy,
+                                          target.crop_fraction)
 
     def preprocess(images):
         for step in head:

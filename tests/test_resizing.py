@@ -329,7 +329,7 @@ def test_image_sizes_in_tf_data_padded_batch_and_under_xla(photos):
 
 def test_per_image_taps_beyond_the_shared_taps_compute_their_own():
     """A ragged batch needing 31 taps (bucket 32 > SHARED_TAPS) on the TF CPU."""
-    from keras_resize_layers._tf import taps as tf_taps
+    from keras_resize_layers._tf import cpu_resample as tf_taps
 
     rng = np.random.default_rng(4)
     images = [rng.integers(0, 256, (300, 40, 3), dtype=np.uint8),
@@ -342,7 +342,7 @@ def test_per_image_taps_beyond_the_shared_taps_compute_their_own():
 
 
 def test_per_image_taps_beyond_the_largest_bucket_use_tf_kernels():
-    from keras_resize_layers._tf import taps as tf_taps
+    from keras_resize_layers._tf import cpu_resample as tf_taps
 
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 256, (2000, 30, 1), dtype=np.uint8),

@@ -14,6 +14,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_resize_layers import data, decode, serving
+from keras_resize_layers._core import geometry
 from keras_resize_layers.layers import Resize
 
 SIZE = (64, 64)
@@ -139,7 +140,7 @@ def test_bad_elements_are_flagged_and_the_rest_answered(tmp_path, encoded):
     probs = out["probabilities"].numpy()
     assert np.allclose(probs[~out["ok"].numpy()], 0)
     # Serving decodes as decode_and_resize_fn does: DCT-domain downscaling by default.
-    hint = data._dct_hint(SIZE, OPTIONS["policy"], OPTIONS["crop_fraction"])
+    hint = geometry.decoded_size_hint(SIZE, OPTIONS["policy"], OPTIONS["crop_fraction"])
     np.testing.assert_allclose(probs[0], classifier.predict(
         decode.decode_image(encoded[0], hint).numpy()[None], verbose=0)[0], atol=1e-5)
     assert out["label"].numpy()[1] == b""

@@ -1,4 +1,4 @@
-"""The accuracy study's statistics (`_core/stats.py`) on cases computed by hand.
+"""The accuracy study's statistics (`audit/stats.py`) on cases computed by hand.
 
 Wilson, McNemar and the bootstrap of the audit are in test_audit.py."""
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from keras_resize_layers._core import stats
+from keras_resize_layers.audit import stats
 
 
 @pytest.mark.parametrize("df, expected", [

@@ -16,7 +16,7 @@ import keras_resize_layers as krl
 from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import taps as taps_lib
 from keras_resize_layers._tf import native
-from keras_resize_layers._tf import taps as tf_taps
+from keras_resize_layers._tf import cpu_resample as tf_taps
 
 BK = backend_lib.get("tensorflow")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -5,9 +5,10 @@ import pytest
 import tensorflow as tf
 
 from keras_resize_layers import data
-from keras_resize_layers._core import resizing
+from keras_resize_layers import resize
+from keras_resize_layers._core import resample as resample_lib
 from keras_resize_layers._tf import ops as tf_ops
-from keras_resize_layers._tf import taps as tf_taps
+from keras_resize_layers._tf import cpu_resample as tf_taps
 from keras_resize_layers.layers import Resize
 
 
@@ -15,7 +16,7 @@ from keras_resize_layers.layers import Resize
 def calls(monkeypatch):
     """Counts which implementation each resize takes."""
     seen = []
-    for module, name, label in ((resizing.resample_lib, "resample", "matmul"),
+    for module, name, label in ((resample_lib, "resample", "matmul"),
                                 (tf_ops, "resample_with_tf_kernels", "tf"),
                                 (tf_taps, "resample_dynamic", "taps_dynamic"),
                                 (tf_taps, "resample_taps", "taps_xla")):
@@ -54,7 +55,7 @@ def test_tf_data_functions_take_the_cpu_paths_when_a_gpu_exists(monkeypatch, cal
     np.testing.assert_array_equal(batched, reference[1])
     # Outside tf.data, the same call on the "GPU" machine takes the device path.
     del calls[:]
-    fn = tf.function(lambda x: resizing.resize(x, (24, 20), policy="crop"),
+    fn = tf.function(lambda x: resize(x, (24, 20), policy="crop"),
                      input_signature=[tf.TensorSpec([None, None, 3], tf.uint8)])
     out = fn(images[0]).numpy()
     assert calls == ["matmul"], calls

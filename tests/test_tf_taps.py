@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_resize_layers._tf import taps as tf_taps
+from keras_resize_layers._tf import cpu_resample as tf_taps
 
 
 def test_pad_size_ladder_is_half_octaves_and_covers_every_size():

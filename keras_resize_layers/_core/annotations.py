@@ -11,8 +11,6 @@ Backend-agnostic (`bk`, see `backend.py`), except ragged boxes.
 """
 
 from keras_resize_layers._core import backend as backend_lib
-from keras_resize_layers._core import geometry as geometry_lib
-from keras_resize_layers._core import options
 
 BOX_FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy", "rel_yxyx",
                "rel_xywh", "rel_center_xywh", "rel_center_yxhw")
@@ -115,7 +113,7 @@ def transform_boxes(bk, boxes, labels, fmt, geometry, in_h, in_w, size):
     return out, labels
 
 
-def _boxes_dense(bk, bounding_boxes, batched):
+def boxes_dense(bk, bounding_boxes, batched):
     """(boxes (N, M, 4), labels (N, M) or None, ragged row lengths or None)."""
     boxes, labels = bounding_boxes["boxes"], bounding_boxes.get("labels")
     lengths = None
@@ -133,7 +131,7 @@ def _boxes_dense(bk, bounding_boxes, batched):
     return boxes, labels, lengths
 
 
-def _boxes_restore(bk, boxes, labels, lengths, batched, template):
+def boxes_restore(bk, boxes, labels, lengths, batched, template):
     if not batched:
         boxes = boxes[0]
         labels = None if labels is None else labels[0]
@@ -147,56 +145,3 @@ def _boxes_restore(bk, boxes, labels, lengths, batched, template):
     if labels is not None:
         out["labels"] = labels
     return out
-
-
-def transform_dict(bk, inputs, size, opts, geometry_fn, bounding_box_format, data_format,
-                   implementation="auto"):
-    """The pixels, masks and boxes of a Keras dict input through one geometry.
-
-    `geometry_fn(batch)` returns the per-image geometry of a prepared
-    channels-last batch; `opts` are the checked resize options.
-    """
-    from keras_resize_layers._core import resizing
-
-    check_inputs(inputs, bounding_box_format)
-    images = resizing.to_channels_last(bk, inputs["images"], data_format)
-    batch = resizing.prepare(bk, images)
-    geometry = geometry_fn(batch)
-    out = dict(inputs)
-    out["images"] = resizing.from_channels_last(
-        bk, resizing.finish(bk, batch, opts, geometry, implementation), data_format)
-    if "segmentation_masks" in inputs:
-        masks = inputs["segmentation_masks"]
-        squeeze = len(masks.shape) == len(images.shape) - 1  # (N, H, W) class ids
-        masks = masks[..., None] if squeeze else masks
-        masks = resizing.to_channels_last(bk, masks, data_format)
-        mask_batch = resizing.prepare(bk, masks)
-        mask_opts = dict(opts, method="nearest", antialias=False, fill_value=0.0,
-                         dtype=options.check_dtype(mask_batch.in_dtype))
-        resized = resizing.finish(bk, mask_batch, mask_opts, geometry, implementation)
-        resized = resizing.from_channels_last(bk, resized, data_format)
-        out["segmentation_masks"] = resized[..., 0] if squeeze else resized
-    if "bounding_boxes" in inputs:
-        batched = not batch.unbatched
-        boxes, labels, lengths = _boxes_dense(bk, inputs["bounding_boxes"], batched)
-        n = bk.shape(boxes)[0]
-        zeros = bk.numpy.zeros((n,), "int32")
-        geometry = {k: v + zeros for k, v in geometry.items()}
-        boxes, labels = transform_boxes(bk, boxes, labels, bounding_box_format, geometry,
-                                        batch.heights + zeros, batch.widths + zeros, size)
-        out["bounding_boxes"] = _boxes_restore(bk, boxes, labels, lengths, batched,
-                                               inputs["bounding_boxes"])
-    return out
-
-
-def resize_dict(bk, inputs, size, opts, bounding_box_format, data_format,
-                pad_position="center"):
-    """`resize` for a Keras dict input (see the module docstring)."""
-    def geometry_fn(batch):
-        return geometry_lib.for_policy(bk, opts["policy"], batch.heights, batch.widths,
-                                       size, opts["crop_fraction"], pad_position)
-
-    if pad_position != "center":
-        opts = dict(opts, from_policy=False)
-    return transform_dict(bk, inputs, size, opts, geometry_fn, bounding_box_format,
-                          data_format)

@@ -87,3 +87,11 @@ def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0, pad_position="ce
     else:
         geometry = letterbox(bk, in_h, in_w, size, pad_position)
     return {k: bk.cast(v, "int32") for k, v in geometry.items()}
+
+
+def decoded_size_hint(size, policy="stretch", crop_fraction=1.0):
+    """The smallest decoded `(height, width)` that still covers `size`: `size /
+    crop_fraction` for `policy="crop"`, else `size` (a DCT-domain JPEG decode may
+    shrink the image down to it)."""
+    f = crop_fraction if policy == "crop" else 1.0
+    return (int(-(-size[0] // f)), int(-(-size[1] // f)))

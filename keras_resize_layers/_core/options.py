@@ -5,6 +5,8 @@ layer, tf.data map function) validates through these helpers so that a bad
 argument gives the same message wherever it is passed.
 """
 
+import dataclasses
+
 METHODS = (
     "nearest",
     "bilinear",
@@ -143,20 +145,99 @@ def check_fill_value(fill_value):
     return value
 
 
-def check_options(height, width, method, antialias, policy, crop_fraction,
-                  fill_value, dtype):
-    """Validates every resize option at once; returns them normalized."""
-    height, width = check_size(height, width)
+PAD_POSITIONS = ("center", "top_left")
+
+
+def check_pad_position(pad_position):
+    if pad_position not in PAD_POSITIONS:
+        raise ValueError(f"Unknown `pad_position`: {pad_position!r}. Expected 'center' or "
+                         "'top_left'.")
+    return pad_position
+
+
+def check_antialias(antialias):
     if not isinstance(antialias, bool):
         raise TypeError(
             f"`antialias` must be True or False. Received: antialias={antialias!r}"
         )
-    return dict(
-        size=(height, width),
-        method=check_method(method),
-        antialias=antialias,
-        policy=check_policy(policy),
-        crop_fraction=check_crop_fraction(crop_fraction),
-        fill_value=check_fill_value(fill_value),
-        dtype=check_dtype(dtype),
-    )
+    return antialias
+
+
+@dataclasses.dataclass(frozen=True)
+class ResizeOptions:
+    """How to resize (everything but the output size), validated once.
+
+    Built from keywords by every entry point (`resize`, the layers, the
+    tf.data functions, the decode helpers, serving), or passed to them as
+    `options=` so that one value describes a pipeline's resize everywhere.
+    Frozen: `dataclasses.replace(options, method="bicubic")` makes a changed
+    copy (validated again).
+
+    Args:
+        method: resampling kernel, one of `METHODS`. Defaults to `"bilinear"`.
+        antialias: widen the kernel when shrinking. Defaults to `True`.
+        policy: `"stretch"`, `"crop"` or `"pad"`. Defaults to `"stretch"`.
+        crop_fraction: in (0, 1]; the share of the aspect-ratio box that
+            `policy="crop"` keeps. Defaults to 1.0.
+        fill_value: padding value of `policy="pad"`. Defaults to 0.
+        dtype: output dtype, or `None` (default) for the entry point's own:
+            float32 for functions, the compute dtype for layers.
+        pad_position: `"center"` (default) or `"top_left"` for `policy="pad"`.
+
+    Example:
+
+    >>> options = ResizeOptions(method="bicubic", policy="crop", crop_fraction=0.875)
+    >>> options.policy
+    'crop'
+    """
+
+    method: str = "bilinear"
+    antialias: bool = True
+    policy: str = "stretch"
+    crop_fraction: float = 1.0
+    fill_value: float = 0.0
+    dtype: str | None = None
+    pad_position: str = "center"
+
+    def __post_init__(self):
+        checked = dict(
+            method=check_method(self.method), antialias=check_antialias(self.antialias),
+            policy=check_policy(self.policy),
+            crop_fraction=check_crop_fraction(self.crop_fraction),
+            fill_value=check_fill_value(self.fill_value),
+            dtype=None if self.dtype is None else check_dtype(self.dtype),
+            pad_position=check_pad_position(self.pad_position))
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    def output_dtype(self, default="float32"):
+        """`dtype`, or `default` where it is None."""
+        return self.dtype or check_dtype(default)
+
+    def with_dtype(self, default):
+        """These options with `dtype` set (to `default` where it is None)."""
+        return dataclasses.replace(self, dtype=self.output_dtype(default))
+
+    def keywords(self):
+        """The fields as a flat dict (a layer's `get_config` entries)."""
+        return dataclasses.asdict(self)
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ResizeOptions)}
+
+
+def resolve(options=None, **keywords):
+    """The `ResizeOptions` of an entry point: `options` when given, else built from the
+    keyword arguments (the friendly form). A keyword set away from its default beside
+    `options` raises ValueError: the two would disagree."""
+    if options is None:
+        return ResizeOptions(**keywords)
+    if not isinstance(options, ResizeOptions):
+        raise TypeError("`options` must be a keras_resize_layers.ResizeOptions. Received: "
+                        f"{type(options).__name__}")
+    clash = {k: v for k, v in keywords.items() if v != _DEFAULTS[k]}
+    if clash:
+        given = ", ".join(f"{k}={v!r}" for k, v in clash.items())
+        raise ValueError(f"Pass either `options` or the keyword arguments it holds, not "
+                         f"both. Received: options={options!r} and {given}")
+    return options

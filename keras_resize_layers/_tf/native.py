@@ -9,7 +9,7 @@ and well under a second, once per machine and TensorFlow version: the library
 goes to `KRL_NATIVE_CACHE` (default `~/.cache/keras_resize_layers`), built
 for this CPU (`-march=native`; `KRL_NATIVE_MARCH` names another target).
 
-`run` is used by `_tf/taps.py` on a TensorFlow CPU outside XLA for uint8 and
+`run` is used by `_tf/cpu_resample.py` on a TensorFlow CPU outside XLA for uint8 and
 float32 input, except while a SavedModel is being written (`model.export`,
 `tf.saved_model.save`): an exported model holds only TensorFlow's own ops and
 loads anywhere. Without a compiler, when the build fails (a warning says why)

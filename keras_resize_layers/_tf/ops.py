@@ -130,6 +130,19 @@ def assert_nonempty(images):
         return tf.identity(images)
 
 
+def assert_image_sizes(heights, widths, images, message):
+    """`heights`, `widths` after a run-time check that each lies in [1, slot] of the
+    padded batch `images` and that there is one per image (InvalidArgumentError)."""
+    shape = tf.shape(images)
+    ok = tf.reduce_all((heights >= 1) & (heights <= shape[1]) & (widths >= 1)
+                       & (widths <= shape[2])) & tf.equal(tf.shape(heights)[0], shape[0])
+    check = tf.debugging.Assert(ok, [message + "; got image_sizes",
+                                     tf.stack([heights, widths], 1), "for images of shape",
+                                     shape])
+    with tf.control_dependencies([check]):
+        return tf.identity(heights), tf.identity(widths)
+
+
 def _resize_one(image, size, g, method, antialias, fill_value, policy):
     """image (H, W, C) or batch; g: scalars of one geometry."""
     if policy != "stretch":

@@ -4,9 +4,9 @@ import keras
 from keras import ops
 
 from keras_resize_layers import _compat
+from keras_resize_layers import _ops
 from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import options
-from keras_resize_layers._core import resizing as resize_lib
 from keras_resize_layers.layers.base import SizeAwareJit
 from keras_resize_layers.layers.resize import Resize
 
@@ -74,10 +74,9 @@ class LearnedResizer(SizeAwareJit, keras.layers.Layer):
     def __init__(self, height, width, filters=16, num_res_blocks=1, method="bilinear",
                  antialias=True, value_scale=255.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        opts = options.check_options(height, width, method, antialias, "stretch", 1.0, 0.0,
-                                     "float32")
-        self.height, self.width = opts["size"]
-        self.method, self.antialias = opts["method"], opts["antialias"]
+        self.height, self.width = options.check_size(height, width)
+        self.method = options.check_method(method)
+        self.antialias = options.check_antialias(antialias)
         for name, value in (("filters", filters), ("num_res_blocks", num_res_blocks)):
             if isinstance(value, bool) or not isinstance(value, int) or value < (
                     1 if name == "filters" else 0):
@@ -181,7 +180,7 @@ class LearnedResizer(SizeAwareJit, keras.layers.Layer):
         """The same resize of the CNN's features, as matrix products: their gradient is
         a matrix product too (the taps' is a scatter: training took twice as long on a
         2-core CPU, BUILD_NOTES)."""
-        return resize_lib.resize(
+        return _ops.resize(
             x, (self.height, self.width), method=self.method, antialias=self.antialias,
             dtype=self.compute_dtype, implementation="matmul", image_sizes=image_sizes)
 

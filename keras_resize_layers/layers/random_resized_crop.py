@@ -2,12 +2,16 @@
 
 import keras
 
+import dataclasses
+
 from keras_resize_layers import _compat
+from keras_resize_layers import _dispatch
+from keras_resize_layers import _ops
 from keras_resize_layers._core import annotations
 from keras_resize_layers._core import augment
-from keras_resize_layers._core import options
 from keras_resize_layers._core import backend as backend_lib
-from keras_resize_layers._core import resizing as resize_lib
+from keras_resize_layers._core import batch as batch_lib
+from keras_resize_layers._core import options as options_lib
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -74,25 +78,28 @@ class RandomResizedCrop(ImageDataLayer):
                  method="bilinear", antialias=True, crop_fraction=0.875, seed=None,
                  output_dtype=None, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = options.check_data_format(data_format)
+        self.data_format = options_lib.check_data_format(data_format)
         self.bounding_box_format = annotations.check_box_format(bounding_box_format)
-        opts = options.check_options(height, width, method, antialias, "crop",
-                                     crop_fraction, 0.0, output_dtype or "float32")
-        self.height, self.width = opts["size"]
+        self.height, self.width = options_lib.check_size(height, width)
         self.scale = augment.check_range("scale", scale, 0.0, 1.0)
         self.ratio = augment.check_range("ratio", ratio, 0.0)
-        self.method = opts["method"]
-        self.antialias = opts["antialias"]
-        self.crop_fraction = opts["crop_fraction"]
-        self.output_dtype = None if output_dtype is None else opts["dtype"]
+        # Inference: the centre crop; training: the drawn boxes.
+        self.options = options_lib.ResizeOptions(
+            method=method, antialias=antialias, policy="crop", crop_fraction=crop_fraction,
+            dtype=output_dtype)
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
         _compat.keep_input_dtype(self)
 
-    def _opts(self):
-        return options.check_options(
-            self.height, self.width, self.method, self.antialias, "stretch", 1.0, 0.0,
-            self.output_dtype or self.compute_dtype)
+    method = property(lambda self: self.options.method)
+    antialias = property(lambda self: self.options.antialias)
+    crop_fraction = property(lambda self: self.options.crop_fraction)
+    output_dtype = property(lambda self: self.options.dtype)
+
+    def _box_options(self):
+        """The options of the training path (boxes, no aspect policy), dtype set."""
+        return dataclasses.replace(self.options, policy="stretch", crop_fraction=1.0,
+                                   dtype=self.options.output_dtype(self.compute_dtype))
 
     def get_random_transformation(self, images, training=True, seed=None, image_sizes=None):
         """The boxes (dict of int32 `(N,)` tensors) for a batch, or None at inference.
@@ -100,7 +107,7 @@ class RandomResizedCrop(ImageDataLayer):
         `images` is the channels-last batch (or a dict input's `images`)."""
         if not training:
             return None
-        return self._boxes_for(resize_lib.prepare(self.backend, images, image_sizes), seed)
+        return self._boxes_for(_dispatch.prepare(self.backend, images, image_sizes), seed)
 
     def call(self, images, training=None, image_sizes=None):
         if image_sizes is not None and isinstance(images, dict):
@@ -108,25 +115,20 @@ class RandomResizedCrop(ImageDataLayer):
         bk = backend_lib.get(self.backend)
         size = (self.height, self.width)
         if not training:
-            opts = options.check_options(
-                self.height, self.width, self.method, self.antialias, "crop",
-                self.crop_fraction, 0.0, self.output_dtype or self.compute_dtype)
-            opts.update(from_policy=True)
+            options = self.options.with_dtype(self.compute_dtype)
             if isinstance(images, dict):
-                return annotations.resize_dict(bk, images, size, opts,
-                                               self.bounding_box_format, self.data_format)
-            return resize_lib.resize(
-                images, size, method=self.method, antialias=self.antialias, policy="crop",
-                crop_fraction=self.crop_fraction,
-                dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
-                data_format=self.data_format, image_sizes=image_sizes)
+                return _ops.resize_dict(bk, images, size, options, self.bounding_box_format,
+                                        self.data_format)
+            return _ops.resize(images, size, backend=self.backend,
+                               data_format=self.data_format, image_sizes=image_sizes,
+                               options=options)
         if isinstance(images, dict):
-            return annotations.transform_dict(
-                bk, images, size, self._opts(), self._geometry, self.bounding_box_format,
-                self.data_format)
-        pixels = resize_lib.to_channels_last(bk, images, self.data_format)
+            return _ops.transform_dict(
+                bk, images, size, self._box_options(), self._geometry, False,
+                self.bounding_box_format, self.data_format)
+        pixels = batch_lib.to_channels_last(bk, images, self.data_format)
         boxes = self.get_random_transformation(pixels, training=True, image_sizes=image_sizes)
-        return resize_lib.from_channels_last(
+        return batch_lib.from_channels_last(
             bk, self.transform_images(pixels, boxes, image_sizes), self.data_format)
 
     def _geometry(self, batch):
@@ -146,9 +148,11 @@ class RandomResizedCrop(ImageDataLayer):
     def transform_images(self, images, boxes, image_sizes=None):
         """Pure: crop `boxes` from channels-last `images` and resize, one pass."""
         bk = backend_lib.get(self.backend)
-        batch = resize_lib.prepare(bk, images, image_sizes)
-        geometry = augment.full_placement(bk, boxes, (self.height, self.width))
-        return resize_lib.finish(bk, batch, self._opts(), geometry)
+        batch = _dispatch.prepare(bk, images, image_sizes)
+        size = (self.height, self.width)
+        geometry = augment.full_placement(bk, boxes, size)
+        return _dispatch.finish(bk, batch, size, self._box_options(), geometry,
+                                by_policy=False)
 
     def get_config(self):
         config = super().get_config()

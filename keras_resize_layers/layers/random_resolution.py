@@ -3,8 +3,8 @@
 import keras
 
 from keras_resize_layers import _compat
+from keras_resize_layers import _ops
 from keras_resize_layers._core import options
-from keras_resize_layers._core.resizing import resize
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -58,15 +58,19 @@ class RandomResolution(ImageDataLayer):
             raise ValueError("`sizes` must hold at least one (height, width) pair.")
         self.sizes = sizes
         self.inference_size = options.check_size(*inference_size)
-        opts = options.check_options(1, 1, method, antialias, policy, crop_fraction,
-                                     fill_value, output_dtype or "float32")
-        self.method, self.antialias = opts["method"], opts["antialias"]
-        self.policy, self.crop_fraction = opts["policy"], opts["crop_fraction"]
-        self.fill_value = opts["fill_value"]
-        self.output_dtype = None if output_dtype is None else opts["dtype"]
+        self.options = options.ResizeOptions(
+            method=method, antialias=antialias, policy=policy, crop_fraction=crop_fraction,
+            fill_value=fill_value, dtype=output_dtype)
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
         _compat.keep_input_dtype(self)
+
+    method = property(lambda self: self.options.method)
+    antialias = property(lambda self: self.options.antialias)
+    policy = property(lambda self: self.options.policy)
+    crop_fraction = property(lambda self: self.options.crop_fraction)
+    fill_value = property(lambda self: self.options.fill_value)
+    output_dtype = property(lambda self: self.options.dtype)
 
     @property
     def supports_jit(self):
@@ -79,11 +83,8 @@ class RandomResolution(ImageDataLayer):
         ImageDataLayer.supports_jit.fset(self, value)
 
     def _resize(self, images, size):
-        return resize(images, size, method=self.method, antialias=self.antialias,
-                      policy=self.policy, crop_fraction=self.crop_fraction,
-                      fill_value=self.fill_value,
-                      dtype=self.output_dtype or self.compute_dtype,
-                      backend=self.backend, data_format=self.data_format)
+        return _ops.resize(images, size, backend=self.backend, data_format=self.data_format,
+                           options=self.options.with_dtype(self.compute_dtype))
 
     def call(self, images, training=None):
         if not training:

@@ -3,10 +3,10 @@
 import keras
 
 from keras_resize_layers import _compat
+from keras_resize_layers import _ops
 from keras_resize_layers._core import annotations
-from keras_resize_layers._core import options
 from keras_resize_layers._core import backend as backend_lib
-from keras_resize_layers._core.resizing import check_pad_position, resize
+from keras_resize_layers._core import options as options_lib
 from keras_resize_layers.layers.base import ImageDataLayer
 
 
@@ -40,6 +40,8 @@ class Resize(ImageDataLayer):
             `keras.utils.bounding_boxes` names them (`xyxy`, `yxyx`, `xywh`,
             `center_xywh`, `center_yxhw` and their `rel_` variants).
         pad_position: `"center"` (default) or `"top_left"` for `policy="pad"`.
+        options: a `ResizeOptions` instead of `method` ... `pad_position`
+            (its `dtype` is the output dtype); leave those at their defaults.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -73,45 +75,37 @@ class Resize(ImageDataLayer):
     def __init__(self, height, width, method="bilinear", antialias=True,
                  policy="stretch", crop_fraction=1.0, fill_value=0.0,
                  output_dtype=None, data_format=None, bounding_box_format=None,
-                 pad_position="center", **kwargs):
+                 pad_position="center", options=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = options.check_data_format(data_format)
+        self.data_format = options_lib.check_data_format(data_format)
         self.bounding_box_format = annotations.check_box_format(bounding_box_format)
-        self.pad_position = check_pad_position(pad_position)
-        opts = options.check_options(
-            height, width, method, antialias, policy, crop_fraction, fill_value,
-            output_dtype or "float32",
-        )
-        self.height, self.width = opts["size"]
-        self.method = opts["method"]
-        self.antialias = opts["antialias"]
-        self.policy = opts["policy"]
-        self.crop_fraction = opts["crop_fraction"]
-        self.fill_value = opts["fill_value"]
-        self.output_dtype = None if output_dtype is None else opts["dtype"]
+        self.height, self.width = options_lib.check_size(height, width)
+        self.options = options_lib.resolve(
+            options, method=method, antialias=antialias, policy=policy,
+            crop_fraction=crop_fraction, fill_value=fill_value, dtype=output_dtype,
+            pad_position=pad_position)
         # Integer images pass through as they are; the core casts them.
         _compat.keep_input_dtype(self)
         self.supports_masking = False
 
+    method = property(lambda self: self.options.method)
+    antialias = property(lambda self: self.options.antialias)
+    policy = property(lambda self: self.options.policy)
+    crop_fraction = property(lambda self: self.options.crop_fraction)
+    fill_value = property(lambda self: self.options.fill_value)
+    output_dtype = property(lambda self: self.options.dtype)
+    pad_position = property(lambda self: self.options.pad_position)
+
     def call(self, inputs, image_sizes=None):
+        options = self.options.with_dtype(self.compute_dtype)
+        size = (self.height, self.width)
         if isinstance(inputs, dict):
             if image_sizes is not None:
                 raise ValueError("`image_sizes` is for a batch of images, not a dict input.")
-            opts = options.check_options(
-                self.height, self.width, self.method, self.antialias, self.policy,
-                self.crop_fraction, self.fill_value, self.output_dtype or self.compute_dtype)
-            opts.update(from_policy=True)
-            return annotations.resize_dict(
-                backend_lib.get(self.backend), inputs, (self.height, self.width), opts,
-                self.bounding_box_format, self.data_format, self.pad_position)
-        return resize(
-            inputs, (self.height, self.width), method=self.method,
-            antialias=self.antialias, policy=self.policy,
-            crop_fraction=self.crop_fraction, fill_value=self.fill_value,
-            dtype=self.output_dtype or self.compute_dtype, backend=self.backend,
-            data_format=self.data_format, pad_position=self.pad_position,
-            image_sizes=image_sizes,
-        )
+            return _ops.resize_dict(backend_lib.get(self.backend), inputs, size, options,
+                                    self.bounding_box_format, self.data_format)
+        return _ops.resize(inputs, size, backend=self.backend, data_format=self.data_format,
+                           image_sizes=image_sizes, options=options)
 
     @classmethod
     def from_keras(cls, layer, antialias=None, **overrides):

@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 
+from keras_resize_layers.data import decoding
+
 FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # Keras's allowlist
 LABEL_MODES = ("int", "categorical", "binary", None)
 _RESIZE_ARGUMENTS = ("image_size", "interpolation", "crop_to_aspect_ratio",
@@ -134,8 +136,6 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     """
     import tensorflow as tf
 
-    from keras_resize_layers import data
-
     given = [k for k in resize_arguments if k in _RESIZE_ARGUMENTS]
     if given:
         raise TypeError(
@@ -178,7 +178,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         if shuffle and part != "validation":
             ds = ds.shuffle(8 * batch_size if batch_size else 1024, seed=seed)
         ds = ds.map(lambda e: dict(e, image=tf.io.read_file(e["path"])))
-        decoded = data.decode_images(ds, on_error="skip", name_key="path",
+        decoded = decoding.decode_images(ds, on_error="skip", name_key="path",
                                      max_pixels=max_pixels, min_size=min_size)
 
         def output(element):

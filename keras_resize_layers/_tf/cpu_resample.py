@@ -1,4 +1,4 @@
-"""The TensorFlow CPU paths of the taps (`taps.py`).
+"""Resampling on a TensorFlow CPU: the taps (`_core/taps.py`) run by the CPU op or XLA.
 
 TensorFlow only. `resample_taps` runs the passes of `taps.passes` for a batch
 of static size; `resample_dynamic` serves batches whose sizes or boxes are

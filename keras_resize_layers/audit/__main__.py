@@ -1,0 +1,3 @@
+from keras_resize_layers.audit.cli import main
+
+main()

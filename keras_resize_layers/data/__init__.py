@@ -1,0 +1,21 @@
+"""tf.data for images: the layers' twins as map functions, decoding with an error policy,
+and a directory loader. TensorFlow only.
+
+- `maps`: `resize_fn`, `random_resized_crop_fn` / `random_resized_crop`,
+  `resize_to_side(_fn)`, `side_size`, `to_ragged`;
+- `decoding`: `decode_fn`, `decode_and_resize_fn`, `batched_decode_and_resize`,
+  `decode_images` / `DecodedImages` (skips or raises, naming the element);
+- `directory`: `image_dataset_from_directory`.
+"""
+
+from keras_resize_layers.data.decoding import (DecodedImages, batched_decode_and_resize,
+                                               decode_and_resize_fn, decode_fn, decode_images)
+from keras_resize_layers.data.directory import image_dataset_from_directory
+from keras_resize_layers.data.maps import (random_resized_crop, random_resized_crop_fn,
+                                           resize_fn, resize_to_side, resize_to_side_fn,
+                                           side_size, to_ragged)
+
+__all__ = ["resize_fn", "random_resized_crop_fn", "random_resized_crop", "side_size",
+           "resize_to_side", "resize_to_side_fn", "decode_fn", "decode_and_resize_fn",
+           "batched_decode_and_resize", "decode_images", "DecodedImages", "to_ragged",
+           "image_dataset_from_directory"]
