@@ -5,7 +5,7 @@ retina, rocket and the two views of stereo_motorcycle; scikit-learn's load_sampl
 china, flower; matplotlib's sample data: grace_hopper) -> the whole photo plus crops at 6
 scales (0.9 ... 0.4 of the height; the width scaled by 0.8, 1.0 or 1.25 times that, in turn,
 so aspect ratios vary) x 9 positions (a 3x3 grid of anchors), repeats dropped: 588 inputs
-of 56 native sizes (`tests/test_benchmarks_audit.py` checks the count). No labels: the audit's metrics
+of 56 native sizes (`tests/benchmarks/test_benchmark_audit.py` checks the count). No labels: the audit's metrics
 compare pipelines with each other.
 """
 

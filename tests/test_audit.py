@@ -13,7 +13,8 @@ import pytest
 
 from conftest import encode
 from keras_resize_layers import audit
-from keras_resize_layers.audit import cli, stats, variants
+from keras_resize_layers.audit import cli, stats
+from keras_resize_layers.audit import variants as variants_lib
 
 
 def test_wilson_interval_by_hand():
@@ -96,7 +97,7 @@ def test_default_variants_match_independent_references(photos):
     assert len(variants) >= 30
     from PIL import Image
 
-    crop = variants._cropped(images, (56, 64))
+    crop = variants_lib._cropped(images, (56, 64))
     # Pillow's variant is Pillow itself on the library's crop box.
     expected = np.asarray(Image.fromarray(crop[0]).resize((64, 56), Image.BICUBIC), np.float32)
     np.testing.assert_array_equal(variants["pillow:BICUBIC"].fn(images, (56, 64))[0], expected)
@@ -151,9 +152,9 @@ def test_bad_inputs_get_clear_messages(photos):
         audit.resize_sensitivity(_colour_model(), images, input_size=(8, 8),
                                  reference="pillow:MAGIC")
     # A fixed-size model cannot take the sweep's sizes: the variant is skipped with a reason.
-    sweep = audit.Variant("size:64x64", "test", variants._library("bilinear", True),
+    sweep = audit.Variant("size:64x64", "test", variants_lib._library("bilinear", True),
                           output_size=(64, 64))
-    missing = audit.Variant("needs-extra", "test", lambda i, s: variants.needs_extra("no_such_lib"))
+    missing = audit.Variant("needs-extra", "test", lambda i, s: variants_lib.needs_extra("no_such_lib"))
     fixed = _colour_model((32, 32, 3))
     result = audit.resize_sensitivity(fixed, images, variants=[
         audit.library_variants()[0], sweep, missing])
@@ -186,6 +187,9 @@ def test_cli_on_a_folder_with_keras_file_and_savedmodel(tmp_path, photos):
         assert result.returncode == 0, result.stderr[-3000:]
         report = json.load(open(out / "audit.json"))
         assert report["images"] == 6 and report["unreadable_files_skipped"] == 1
+        (bad,) = report["skipped_files"]  # named with its reason, in the Markdown report too
+        assert bad["file"].endswith("broken.png") and "PNG" in bad["reason"], bad
+        assert f"- `{bad['file']}`: {bad['reason']}" in (out / "audit.md").read_text()
         reference = report["rows"][0]
         assert reference["reference"] and reference["accuracy"]["value"] == 1.0
         assert len(report["rows"]) + len(report["skipped"]) >= 30
@@ -200,7 +204,7 @@ def test_tfds_data_source_with_mock_data():
 
     with tfds.testing.mock_data(num_examples=6):
         images, labels, skipped = cli._load_data("tfds:mnist", "inferred", 4)
-    assert len(images) == 4 and len(labels) == 4 and skipped == 0
+    assert len(images) == 4 and len(labels) == 4 and skipped == []
     assert all(i.dtype == np.uint8 and i.shape == (28, 28, 3) for i in images)
     with pytest.raises(ValueError, match="dir:PATH or tfds:NAME"):
         cli._load_data("embedded", None, 4)

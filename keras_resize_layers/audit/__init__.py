@@ -17,10 +17,10 @@ the tf.image, `image_dataset_from_directory` and DCT variants need TensorFlow an
 listed as skipped, with the reason, without it.
 """
 
-from keras_resize_layers.audit.evaluation import recommendation, resize_sensitivity
-from keras_resize_layers.audit.report import markdown, write_report
+from keras_resize_layers.audit.evaluation import resize_sensitivity
+from keras_resize_layers.audit.report import write_report
 from keras_resize_layers.audit.variants import (DEFAULT_REFERENCE, Variant, default_variants,
                                                 library_variants)
 
 __all__ = ["resize_sensitivity", "library_variants", "default_variants", "write_report",
-           "markdown", "recommendation", "Variant", "DEFAULT_REFERENCE"]
+           "Variant", "DEFAULT_REFERENCE"]

@@ -69,7 +69,7 @@ def _library(method, antialias, policy="crop", fraction=CROP):
     def fn(images, size):
         from keras import ops
 
-        from keras_resize_layers import resize
+        from keras_resize_layers._ops import resize
 
         out = []
         for start in range(0, len(images), 32):

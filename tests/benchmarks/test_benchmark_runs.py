@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import accuracy
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_device_gpu_fails_loudly_without_a_gpu_or_on_a_cpu_fallback():
