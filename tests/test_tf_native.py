@@ -3,6 +3,7 @@ the same pixels as the XLA passes, TensorFlow's kernels and the dense matmul;
 gradients; bad taps refused; never inside an exported SavedModel; the XLA
 programs when the op cannot be built."""
 
+import json
 import os
 import subprocess
 import sys
@@ -255,3 +256,33 @@ def test_the_cache_is_a_private_folder_of_this_user(tmp_path, monkeypatch):
     monkeypatch.setenv("KRL_NATIVE_CACHE", str(shared))
     monkeypatch.setattr(native.tempfile, "gettempdir", lambda: str(tmp_path))
     assert native._cache_dir() == str(tmp_path / f"keras_resize_layers-{os.getuid()}")
+
+
+@pytest.mark.parametrize("intra_op", [1, 2, 0])
+def test_the_op_shares_one_pool_within_tensorflows_thread_budget(intra_op):
+    """32 calls from tf.data's parallel maps start at most `intra_op - 1` threads in all
+    (0: every allowed core), once, named `krl-resample`; before, each call started its own."""
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tests", "native_threads_probe.py"), str(intra_op)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    budget = min(intra_op or out["cores"], out["cores"])
+    assert out["batches"] == 32
+    assert out["threads_started"] == out["pool_size"] == out["named"] == budget - 1, out
+
+
+def test_the_op_has_a_real_shape_function():
+    """Shapes known while tracing, from the op itself (no ensure_shape after it)."""
+    fn = tf.function(lambda x, iy, wy, ix, wx: native.run(x, iy, wy, ix, wx))
+    out = fn.get_concrete_function(
+        tf.TensorSpec([None, 50, 60, 3], tf.uint8), tf.TensorSpec([1, 7, 2], tf.int32),
+        tf.TensorSpec([1, 7, 2], tf.float32), tf.TensorSpec([None, 9, 4], tf.int32),
+        tf.TensorSpec([None, 9, 4], tf.float32)).structured_outputs
+    assert out.shape.as_list() == [None, 7, 9, 3]
+    with pytest.raises(ValueError, match="rank"):
+        fn.get_concrete_function(
+            tf.TensorSpec([50, 60, 3], tf.uint8), tf.TensorSpec([1, 7, 2], tf.int32),
+            tf.TensorSpec([1, 7, 2], tf.float32), tf.TensorSpec([1, 9, 4], tf.int32),
+            tf.TensorSpec([1, 9, 4], tf.float32))

@@ -7,8 +7,7 @@ only. The resize is then, per axis, a sum of K gathered rows times their
 weights. The rows pass views the image as `(N, rows, width * channels)` so
 that each sum runs over whole contiguous rows, reading the integer input
 directly (cast per gathered row: no float copy of it is made); the columns
-pass gathers along the width of its float output. No transposes: on an H200
-they made 1024² -> 224² 8.6x slower, on CPUs the two are even (BUILD_NOTES).
+pass gathers along the width of its float output, without transposes.
 
 The plan (indices and weights) needs the input's height and width as Python
 ints: it is computed once per size, on the host with NumPy at Keras's float32

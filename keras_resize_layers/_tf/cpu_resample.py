@@ -8,13 +8,12 @@ the plan built in the graph per image. Both call the library's CPU op
 
 Otherwise (no C compiler, `KRL_NATIVE=0`, or while a SavedModel is written)
 they run XLA programs: one per K and dtype for static sizes (one compilation
-per input shape, ~0.1-0.3 s on 2 cores); for run-time sizes K is chosen at
+per input shape); for run-time sizes K is chosen at
 run time among `DYNAMIC_BUCKETS` (fewer inside tf.data: `TF_DATA_BUCKETS`)
 and the batch is padded to a `SIZE_LADDER` size so that XLA compiles per size
 bucket. A single image of run-time size (a tf.data element) goes to
-TensorFlow's own kernels on either path (`tf_ops.py`): bit-identical with the
-exported any-size signature, and the XLA dispatch per element cost more than
-it saved (BUILD_NOTES)."""
+TensorFlow's own kernels on either path (`ops.py`), bit-identical with the
+exported any-size signature. Why and how fast: BUILD_NOTES."""
 
 import functools
 
@@ -27,12 +26,9 @@ from keras_resize_layers._tf import native
 
 # Sizes known only at run time: one program per bucket of K (chosen at run
 # time). Up to SHARED_TAPS the branches read the first K of taps computed once;
-# beyond it each branch computes its own (a RandomResizedCrop box of a 2048²
-# photo needs ~20). Inside tf.data every new iterator (each `model.fit` epoch
-# without `steps_per_epoch`) instantiates the branches again (8 small buckets
-# cost 0.25 s per iterator, 4 cost 0.17 s, BUILD_NOTES): there TF_DATA_BUCKETS,
-# then TF's kernels image by image. Each bucket also costs the first call of
-# every new tf.function holding this path (8 buckets 0.5 s, these 10 1.0 s).
+# beyond it each branch computes its own. Inside tf.data, where every new
+# iterator instantiates the branches again, TF_DATA_BUCKETS, then TF's kernels
+# image by image.
 DYNAMIC_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 64)
 TF_DATA_BUCKETS = (2, 3, 6, 16)
 SHARED_TAPS = 16
@@ -70,9 +66,8 @@ def _passes_program(taps, dtype, per_image=False):
 
 def _unaliased(images, taps):
     """`images`, widened by 16 zero columns (a copy) when its rows are a multiple
-    of 4 KiB and each output row reads >= 32 of them: K rows 4 KiB apart share
-    cache sets, and 4096² -> 224² (K = 40) ran at 32 images/s instead of 81
-    (BUILD_NOTES, "How cost grows"). The columns pass never reads the new ones."""
+    of 4 KiB and each output row reads >= 32 of them, so that K rows 4 KiB apart
+    do not share cache sets. The columns pass never reads the new columns."""
     if taps < 32 or None in images.shape[2:]:
         return images
     if images.shape[2] * images.shape[3] * images.dtype.size % 4096:
@@ -93,7 +88,7 @@ def resample_taps(images, size, plan, fill_value, policy):
     """
     images = tf.convert_to_tensor(images)
     if native.usable(images.dtype):
-        run = native.run  # (widening only slows it: 235 vs 219 images/s at 4096²)
+        run = native.run  # the op needs no widening
     else:
         images = _unaliased(images, plan["taps"])
         run = _passes_program(plan["taps"], images.dtype)
@@ -151,8 +146,7 @@ def _need(g, method, antialias):
 
 def _distinct_taps(size, heights, widths, g, method, antialias):
     """`per_image_axes` of a batch, planned once per distinct (extent,
-    geometry) row and gathered: TF's kernels on `(N, out, K)` plans cost
-    ~25 µs per image (broadcasting ops), a batch of equal sizes plans one."""
+    geometry) row and gathered: a batch of equal sizes plans one row."""
     bk = backend_lib.get("tensorflow")
     key = tf.stack([heights, widths] + [g[k] for k in _GEOMETRY], axis=1)
     rows, which = tf.raw_ops.UniqueV2(x=key, axis=[0])

@@ -1,10 +1,9 @@
 """The taps as one TensorFlow CPU op (`resample_taps.c`), built on first use.
 
-TensorFlow only. XLA's CPU code for the taps' gathers runs at ~3.5 G
-multiply-adds per second and core; the C kernel sums whole rows with vector
-instructions (AVX-512 or AVX2 when the machine has them) and keeps each output
-row's intermediate in L1, ~15x that for the rows pass (BUILD_NOTES). It is
-written against TensorFlow's C kernel API, so building it takes a C compiler
+TensorFlow only. The C kernel sums whole rows with vector instructions
+(AVX-512 or AVX2 when the machine has them) and keeps each output row's
+intermediate in L1; its threads are one pool for the process, sized by
+`tf.config.threading`'s intra-op setting. It is written against TensorFlow's C kernel API, so building it takes a C compiler
 and well under a second, once per machine and TensorFlow version: the library
 goes to `KRL_NATIVE_CACHE` (default `~/.cache/keras_resize_layers`), built
 for this CPU (`-march=native`; `KRL_NATIVE_MARCH` names another target).
@@ -116,13 +115,29 @@ def _library():
                       "CPU path runs the XLA taps, ~2x slower (KRL_NATIVE=0 silences this).")
         return None
     try:
-        module = tf.load_op_library(_build(cc))
+        path = _build(cc)
+        module = tf.load_op_library(path)
     except Exception as e:  # noqa: BLE001 - any failure falls back to the XLA taps
         warnings.warn(f"keras_resize_layers: building the CPU resize op failed, the XLA "
                       f"taps run instead (KRL_NATIVE=0 silences this): {e}")
         return None
+    # The op's threads: one pool for the process, as many as TensorFlow's intra-op pool
+    # may use (tf.config.threading; 0 there means every allowed core).
+    pool().krl_set_max_threads(tf.config.threading.get_intra_op_parallelism_threads())
     _register_gradient()
     return module
+
+
+@functools.lru_cache(maxsize=None)
+def pool():
+    """The built library through ctypes (the same loaded copy as the op's): its thread
+    pool's `krl_set_max_threads(n)`, `krl_pool_size()`, `krl_threads_started()`."""
+    import ctypes
+
+    library = ctypes.CDLL(_build(_compiler()))
+    library.krl_set_max_threads.argtypes = [ctypes.c_int]
+    library.krl_threads_started.restype = ctypes.c_int64
+    return library
 
 
 def _register_gradient():

@@ -13,7 +13,8 @@
 // the integer input directly, prefetching the rows it reads next) into a float
 // row; the columns pass reads the float rows of 16 output rows at once with
 // AVX-512, 8 with AVX2, one without. Tasks of one image's 16 / 8 rows are
-// shared among one thread per allowed core.
+// shared by the calling thread and one process-wide pool of threads (at most
+// `krl_set_max_threads` - 1, started once), never threads per call.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +49,7 @@ typedef struct {
   float* out;
   int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
   int failed;
+  int active;  // threads inside `worker` for this job (guarded by pool.lock)
 } Job;
 
 // --- rows pass: acc[j] = sum_t wt[t] * src[t][j], j < wc ---------------------
@@ -377,6 +379,124 @@ static int allowed_cores(void) {
   return 1;
 }
 
+// --- one pool of threads for the process ---------------------------------------
+// Started once, on the first call that has enough work, with `krl_set_max_threads`
+// - 1 threads (the calling thread is the last one): tf.data's parallel maps and
+// TensorFlow's inter-op threads call the op concurrently, and every call shares
+// these threads instead of starting its own. Jobs wait in a short list; an idle
+// pool thread joins the oldest job that still has tasks.
+
+#define MAX_JOBS 64
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t wake, done;
+  Job* jobs[MAX_JOBS];
+  int njobs, size, started;
+  int64_t threads_started;  // every pthread_create, for tests (`krl_threads_started`)
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static int max_threads = 0;  // 0: the CPUs this process may run on
+
+// The most threads one call may use (the calling thread included); the pool has
+// n - 1. Set by Python from tf.config.threading before the first call.
+void krl_set_max_threads(int n) {
+  pthread_mutex_lock(&pool.lock);
+  if (!pool.started) max_threads = n;
+  pthread_mutex_unlock(&pool.lock);
+}
+
+int64_t krl_threads_started(void) {
+  pthread_mutex_lock(&pool.lock);
+  const int64_t n = pool.threads_started;
+  pthread_mutex_unlock(&pool.lock);
+  return n;
+}
+
+int krl_pool_size(void) {
+  pthread_mutex_lock(&pool.lock);
+  const int n = pool.size;
+  pthread_mutex_unlock(&pool.lock);
+  return n;
+}
+
+static int thread_budget(void) {
+  int n = max_threads > 0 ? max_threads : allowed_cores();
+  if (n > allowed_cores()) n = allowed_cores();
+  if (n > MAX_THREADS) n = MAX_THREADS;
+  return n < 1 ? 1 : n;
+}
+
+static Job* open_job_locked(void) {
+  for (int i = 0; i < pool.njobs; ++i)
+    if (__atomic_load_n(&pool.jobs[i]->next, __ATOMIC_RELAXED) < pool.jobs[i]->tasks)
+      return pool.jobs[i];
+  return NULL;
+}
+
+static void* pool_thread(void* arg) {
+  (void)arg;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    Job* job;
+    while ((job = open_job_locked()) == NULL) pthread_cond_wait(&pool.wake, &pool.lock);
+    ++job->active;
+    pthread_mutex_unlock(&pool.lock);
+    worker(job);
+    pthread_mutex_lock(&pool.lock);
+    if (--job->active == 0) pthread_cond_broadcast(&pool.done);
+  }
+  return NULL;
+}
+
+static void start_pool_locked(void) {
+  if (pool.started) return;
+  pool.started = 1;
+  const int want = thread_budget() - 1;
+  for (int i = 0; i < want; ++i) {
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&tid, &attr, pool_thread, NULL) == 0) {
+      pthread_setname_np(tid, "krl-resample");
+      ++pool.size;
+      ++pool.threads_started;
+    }
+    pthread_attr_destroy(&attr);
+  }
+}
+
+// Runs `job` on the calling thread and any idle pool threads; returns when every
+// task is done. Falls back to the calling thread alone when the list is full.
+static void run_job(Job* job, int parallel) {
+  if (!parallel) {
+    worker(job);
+    return;
+  }
+  pthread_mutex_lock(&pool.lock);
+  start_pool_locked();
+  int listed = 0;
+  if (pool.size > 0 && pool.njobs < MAX_JOBS) {
+    pool.jobs[pool.njobs++] = job;
+    listed = 1;
+    pthread_cond_broadcast(&pool.wake);
+  }
+  ++job->active;
+  pthread_mutex_unlock(&pool.lock);
+  worker(job);
+  pthread_mutex_lock(&pool.lock);
+  --job->active;
+  if (listed) {
+    for (int i = 0; i < pool.njobs; ++i)
+      if (pool.jobs[i] == job) {
+        pool.jobs[i] = pool.jobs[--pool.njobs];
+        break;
+      }
+  }
+  while (job->active > 0) pthread_cond_wait(&pool.done, &pool.lock);
+  pthread_mutex_unlock(&pool.lock);
+}
+
 // Returns a message, or NULL when every index lies in [0, extent).
 static const char* check_indices(const int32_t* index, int64_t count, int64_t extent) {
   for (int64_t i = 0; i < count; ++i)
@@ -453,18 +573,9 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
   job.out = (float*)TF_TensorData(out);
   job.tasks_per_image = (job.h + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   job.tasks = job.n * job.tasks_per_image;
-  int64_t threads = allowed_cores();
-  // Below ~1 M multiply-adds a thread costs more than it saves.
+  // Below ~1 M multiply-adds another thread costs more than it saves.
   const int64_t work = job.n * job.h * (job.ky * job.W + job.kx * job.w) * job.C;
-  if (work < (1 << 20)) threads = 1;
-  if (threads > job.tasks) threads = job.tasks;
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
-  pthread_t tid[MAX_THREADS];
-  int64_t started = 0;
-  for (int64_t i = 1; i < threads; ++i)
-    if (pthread_create(&tid[started], NULL, worker, &job) == 0) ++started;
-  worker(&job);
-  for (int64_t i = 0; i < started; ++i) pthread_join(tid[i], NULL);
+  run_job(&job, work >= (1 << 20) && job.tasks > 1 && thread_budget() > 1);
   if (job.failed) {
     TF_SetStatus(status, TF_RESOURCE_EXHAUSTED, "KrlResampleTaps: out of memory for a row buffer.");
     TF_OpKernelContext_Failure(ctx, status);
@@ -474,6 +585,33 @@ done:
   for (int i = 0; i < 5; ++i)
     if (t[i]) TF_DeleteTensor(t[i]);
   TF_DeleteStatus(status);
+}
+
+// (N, h, w, C): N and C from the images, h from the rows' taps (1 or N, h, K),
+// w from the columns' taps (1 or N, w, K).
+static void infer_shape(TF_ShapeInferenceContext* ctx, TF_Status* status) {
+  TF_ShapeHandle* in[4];
+  TF_ShapeHandle* part[4];
+  TF_ShapeHandle *a = TF_NewShapeHandle(), *b = TF_NewShapeHandle(), *out = TF_NewShapeHandle();
+  for (int i = 0; i < 4; ++i) in[i] = TF_NewShapeHandle(), part[i] = TF_NewShapeHandle();
+  static const int inputs[4] = {0, 1, 3, 0}, ranks[4] = {4, 3, 3, 4};
+  static const int dims[4] = {0, 1, 1, 3};
+  for (int i = 0; i < 4 && TF_GetCode(status) == TF_OK; ++i) {
+    TF_ShapeInferenceContextGetInput(ctx, inputs[i], in[i], status);
+    if (TF_GetCode(status) == TF_OK)
+      TF_ShapeInferenceContextWithRank(ctx, in[i], ranks[i], in[i], status);
+    if (TF_GetCode(status) == TF_OK)
+      TF_ShapeInferenceContextSubshape(ctx, in[i], dims[i], dims[i] + 1, part[i], status);
+  }
+  if (TF_GetCode(status) == TF_OK)
+    TF_ShapeInferenceContextConcatenateShapes(ctx, part[0], part[1], a, status);
+  if (TF_GetCode(status) == TF_OK)
+    TF_ShapeInferenceContextConcatenateShapes(ctx, a, part[2], b, status);
+  if (TF_GetCode(status) == TF_OK)
+    TF_ShapeInferenceContextConcatenateShapes(ctx, b, part[3], out, status);
+  if (TF_GetCode(status) == TF_OK) TF_ShapeInferenceContextSetOutput(ctx, 0, out, status);
+  for (int i = 0; i < 4; ++i) TF_DeleteShapeHandle(in[i]), TF_DeleteShapeHandle(part[i]);
+  TF_DeleteShapeHandle(a), TF_DeleteShapeHandle(b), TF_DeleteShapeHandle(out);
 }
 
 static void register_kernel(TF_DataType dtype) {
@@ -497,7 +635,7 @@ __attribute__((constructor)) static void register_op(void) {
   TF_OpDefinitionBuilderAddInput(op, "ix: int32");
   TF_OpDefinitionBuilderAddInput(op, "wx: float");
   TF_OpDefinitionBuilderAddOutput(op, "output: float");
-  TF_OpDefinitionBuilderSetShapeInferenceFunction(op, &TF_ShapeInferenceContextSetUnknownShape);
+  TF_OpDefinitionBuilderSetShapeInferenceFunction(op, &infer_shape);
   TF_RegisterOpDefinition(op, status);
   if (TF_GetCode(status) != TF_OK)
     fprintf(stderr, "KrlResampleTaps: op not registered: %s\n", TF_Message(status));

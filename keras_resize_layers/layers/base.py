@@ -54,9 +54,9 @@ class ImageDataLayer(SizeAwareJit, DataLayer):
     `DataLayer` makes a layer safe in `tf.data` on every backend by switching
     to TensorFlow ops there, and on the way casts the inputs to the compute
     dtype. For images that cast is a full float32 copy of every uint8 input
-    before resizing (TF's resize kernels read uint8 directly: ~20% of the
-    throughput at 512² -> 224², see BUILD_NOTES). With the TensorFlow backend
-    no switch is needed, so the layer is called directly.
+    before resizing, which the resize kernels do not need (they read uint8
+    directly). With the TensorFlow backend no switch is needed, so the layer
+    is called directly.
     """
 
     def build(self, input_shape):

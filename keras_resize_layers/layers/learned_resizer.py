@@ -178,8 +178,7 @@ class LearnedResizer(SizeAwareJit, keras.layers.Layer):
 
     def _resize_features(self, x, image_sizes):
         """The same resize of the CNN's features, as matrix products: their gradient is
-        a matrix product too (the taps' is a scatter: training took twice as long on a
-        2-core CPU, BUILD_NOTES)."""
+        a matrix product too (the taps' is a scatter)."""
         return _ops.resize(
             x, (self.height, self.width), method=self.method, antialias=self.antialias,
             dtype=self.compute_dtype, implementation="matmul", image_sizes=image_sizes)
