@@ -70,8 +70,7 @@ NO_ANTIALIAS_EFFECT = ("nearest", "area")  # antialias changes nothing for these
 
 def settings(quick, seeds=None, epochs=None, max_train=None, max_test=None):
     """The study's settings; quick is the main job's (BUILD_NOTES: seed-to-seed std)."""
-    # Quick: the main job's, sized for 6 minutes on a slow day of the 2-core machine.
-    s = dict(seeds=3, epochs=3, max_train=1700, max_test=None, batch_size=64,
+    s = dict(seeds=3, epochs=4, max_train=None, max_test=None, batch_size=64,
              learning_rate=3e-3, resolutions=[16, 24, 48], native=48,
              method_size=24,
              methods=[("nearest", False), ("bilinear", True), ("bilinear", False),
@@ -79,8 +78,7 @@ def settings(quick, seeds=None, epochs=None, max_train=None, max_test=None):
              policy_size=24, skew_size=24, fixres_train=24, fixres_test=[16, 24, 32, 48],
              learned_size=24, learned_filters=8)
     if not quick:
-        s.update(seeds=3, epochs=10, max_train=None, resolutions=[8, 12, 16, 24, 32, 48, 64, 96],
-                 native=96,
+        s.update(seeds=3, epochs=10, resolutions=[8, 12, 16, 24, 32, 48, 64, 96], native=96,
                  methods=s["methods"] + [("bicubic", True), ("bicubic", False),
                                          ("lanczos3", True), ("lanczos3", False)],
                  policy_size=32, learned_filters=16,
