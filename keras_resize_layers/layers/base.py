@@ -94,3 +94,17 @@ class ImageDataLayer(SizeAwareJit, DataLayer):
                 out["segmentation_masks"] = keras.KerasTensor(shape, dtype=masks.dtype)
             return out
         return keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=dtype)
+
+
+class ResizeOptionsAttributes:
+    """A layer's `self.options` (a `ResizeOptions`) read as its flat attributes, the
+    names of its constructor arguments and `get_config` entries."""
+
+    method = property(lambda self: self.options.method)
+    antialias = property(lambda self: self.options.antialias)
+    policy = property(lambda self: self.options.policy)
+    crop_fraction = property(lambda self: self.options.crop_fraction)
+    fill_value = property(lambda self: self.options.fill_value)
+    output_dtype = property(lambda self: self.options.dtype)
+    pad_position = property(lambda self: self.options.pad_position)
+

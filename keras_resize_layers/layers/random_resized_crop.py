@@ -12,11 +12,11 @@ from keras_resize_layers._core import augment
 from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import batch as batch_lib
 from keras_resize_layers._core import options as options_lib
-from keras_resize_layers.layers.base import ImageDataLayer
+from keras_resize_layers.layers.base import ImageDataLayer, ResizeOptionsAttributes
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class RandomResizedCrop(ImageDataLayer):
+class RandomResizedCrop(ResizeOptionsAttributes, ImageDataLayer):
     """Crops a random box of each image and resizes it, in one resampling pass.
 
     Training (`training=True`, as in `model.fit`): per image, a box whose area
@@ -90,11 +90,6 @@ class RandomResizedCrop(ImageDataLayer):
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
         _compat.keep_input_dtype(self)
-
-    method = property(lambda self: self.options.method)
-    antialias = property(lambda self: self.options.antialias)
-    crop_fraction = property(lambda self: self.options.crop_fraction)
-    output_dtype = property(lambda self: self.options.dtype)
 
     def _box_options(self):
         """The options of the training path (boxes, no aspect policy), dtype set."""

@@ -5,11 +5,11 @@ import keras
 from keras_resize_layers import _compat
 from keras_resize_layers import _ops
 from keras_resize_layers._core import options
-from keras_resize_layers.layers.base import ImageDataLayer
+from keras_resize_layers.layers.base import ImageDataLayer, ResizeOptionsAttributes
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class RandomResolution(ImageDataLayer):
+class RandomResolution(ResizeOptionsAttributes, ImageDataLayer):
     """Resizes each training batch to a size drawn from `sizes`.
 
     For multi-resolution or progressive training of fully convolutional
@@ -64,13 +64,6 @@ class RandomResolution(ImageDataLayer):
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
         _compat.keep_input_dtype(self)
-
-    method = property(lambda self: self.options.method)
-    antialias = property(lambda self: self.options.antialias)
-    policy = property(lambda self: self.options.policy)
-    crop_fraction = property(lambda self: self.options.crop_fraction)
-    fill_value = property(lambda self: self.options.fill_value)
-    output_dtype = property(lambda self: self.options.dtype)
 
     @property
     def supports_jit(self):

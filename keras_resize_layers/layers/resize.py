@@ -7,11 +7,11 @@ from keras_resize_layers import _ops
 from keras_resize_layers._core import annotations
 from keras_resize_layers._core import backend as backend_lib
 from keras_resize_layers._core import options as options_lib
-from keras_resize_layers.layers.base import ImageDataLayer
+from keras_resize_layers.layers.base import ImageDataLayer, ResizeOptionsAttributes
 
 
 @keras.saving.register_keras_serializable(package="keras_resize_layers")
-class Resize(ImageDataLayer):
+class Resize(ResizeOptionsAttributes, ImageDataLayer):
     """Resizes images to `(height, width)` with antialiasing and an aspect policy.
 
     A thin layer over `keras_resize_layers.resize`: the same pixels as the
@@ -87,14 +87,6 @@ class Resize(ImageDataLayer):
         # Integer images pass through as they are; the core casts them.
         _compat.keep_input_dtype(self)
         self.supports_masking = False
-
-    method = property(lambda self: self.options.method)
-    antialias = property(lambda self: self.options.antialias)
-    policy = property(lambda self: self.options.policy)
-    crop_fraction = property(lambda self: self.options.crop_fraction)
-    fill_value = property(lambda self: self.options.fill_value)
-    output_dtype = property(lambda self: self.options.dtype)
-    pad_position = property(lambda self: self.options.pad_position)
 
     def call(self, inputs, image_sizes=None):
         options = self.options.with_dtype(self.compute_dtype)
