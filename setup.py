@@ -1,4 +1,10 @@
+import re
+
 from setuptools import find_packages, setup
+
+# One version: keras_resize_layers.__version__, read here without importing the package.
+VERSION = re.search(r'^__version__ = "([^"]+)"', open("keras_resize_layers/__init__.py",
+                                                     encoding="utf-8").read(), re.M).group(1)
 
 BENCH = ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7",
          "scikit-image>=0.22", "scikit-learn>=1.3", "mlxtend>=0.23",
@@ -6,7 +12,8 @@ BENCH = ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7",
 
 setup(
     name="keras_resize_layers",
-    version="0.1.0",
+    version=VERSION,
+    license="Apache-2.0",
     description="Resizing and augmentation as Keras 3 layers and tf.data map "
     "functions that give the same pixels in training and serving.",
     long_description=open("README.md", encoding="utf-8").read(),
