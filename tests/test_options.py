@@ -96,3 +96,12 @@ def test_layer_config_stays_flat_and_round_trips(tmp_path, images):
 def test_resolve_returns_the_given_value_itself():
     assert options_lib.resolve(BICUBIC_CROP) is BICUBIC_CROP
     assert options_lib.resolve(None, method="area") == krl.ResizeOptions(method="area")
+
+
+def test_random_resolution_takes_the_options_value(images):
+    layer = layers.RandomResolution([(16, 24)], (16, 24), options=BICUBIC_CROP)
+    assert layer.method == "bicubic" and layer.output_dtype == "uint8"
+    np.testing.assert_array_equal(layer(images, training=False),
+                                  krl.resize(images, (16, 24), options=BICUBIC_CROP))
+    with pytest.raises(ValueError, match="policy='pad'"):
+        layers.RandomResolution([(16, 24)], (16, 24), policy="pad", options=BICUBIC_CROP)

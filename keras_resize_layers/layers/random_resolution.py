@@ -4,7 +4,7 @@ import keras
 
 from keras_resize_layers import _compat
 from keras_resize_layers import _ops
-from keras_resize_layers._core import options
+from keras_resize_layers._core import options as options_lib
 from keras_resize_layers.layers.base import ImageDataLayer, ResizeOptionsAttributes
 
 
@@ -31,6 +31,8 @@ class RandomResolution(ResizeOptionsAttributes, ImageDataLayer):
         method, antialias, policy, crop_fraction, fill_value: as in `Resize`.
         seed: int or `None`.
         output_dtype: output dtype, `None` for the compute dtype.
+        options: a `ResizeOptions` instead of `method` ... `fill_value` and
+            `output_dtype` (leave those at their defaults).
 
     Input shape:
         `(N, H, W, C)` or a ragged batch.
@@ -45,11 +47,11 @@ class RandomResolution(ResizeOptionsAttributes, ImageDataLayer):
 
     def __init__(self, sizes, inference_size, method="bilinear", antialias=True,
                  policy="stretch", crop_fraction=1.0, fill_value=0.0, seed=None,
-                 output_dtype=None, data_format=None, **kwargs):
+                 output_dtype=None, data_format=None, options=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = options.check_data_format(data_format)
+        self.data_format = options_lib.check_data_format(data_format)
         try:
-            sizes = [tuple(options.check_size(*s)) for s in sizes]
+            sizes = [tuple(options_lib.check_size(*s)) for s in sizes]
         except TypeError:
             raise TypeError(
                 f"`sizes` must be a list of (height, width) pairs. Received: {sizes!r}"
@@ -57,10 +59,10 @@ class RandomResolution(ResizeOptionsAttributes, ImageDataLayer):
         if not sizes:
             raise ValueError("`sizes` must hold at least one (height, width) pair.")
         self.sizes = sizes
-        self.inference_size = options.check_size(*inference_size)
-        self.options = options.ResizeOptions(
-            method=method, antialias=antialias, policy=policy, crop_fraction=crop_fraction,
-            fill_value=fill_value, dtype=output_dtype)
+        self.inference_size = options_lib.check_size(*inference_size)
+        self.options = options_lib.resolve(
+            options, method=method, antialias=antialias, policy=policy,
+            crop_fraction=crop_fraction, fill_value=fill_value, dtype=output_dtype)
         self.seed = seed
         self.generator = keras.random.SeedGenerator(seed)
         _compat.keep_input_dtype(self)
