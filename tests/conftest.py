@@ -13,6 +13,20 @@ def _photos():
     return {name: getattr(data, name)() for name in ("astronaut", "coffee", "chelsea")}
 
 
+def pytest_collection_modifyitems(config, items):
+    """Backend coverage: the layer test modules run again under KERAS_BACKEND=jax and torch
+    (.ci/run); there, tests marked `tensorflow_only` are skipped, the rest must pass."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"needs the TensorFlow backend (running on {backend})")
+    for item in items:
+        if item.get_closest_marker("tensorflow_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def photos():
     """Real photos shipped by scikit-image: 512x512, 400x600, 300x451 RGB uint8."""
