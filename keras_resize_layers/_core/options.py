@@ -216,11 +216,9 @@ class ResizeOptions:
 
     def with_dtype(self, default):
         """These options with `dtype` set (to `default` where it is None)."""
-        return dataclasses.replace(self, dtype=self.output_dtype(default))
-
-    def keywords(self):
-        """The fields as a flat dict (a layer's `get_config` entries)."""
-        return dataclasses.asdict(self)
+        if self.dtype is not None:
+            return self
+        return dataclasses.replace(self, dtype=check_dtype(default))
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(ResizeOptions)}

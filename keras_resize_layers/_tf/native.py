@@ -105,6 +105,12 @@ def _build(cc):
     return path
 
 
+@functools.lru_cache(maxsize=None)
+def _built_path(cc):
+    """`_build(cc)` once per process: the op and `pool` load the same file."""
+    return _build(cc)
+
+
 @tf.autograph.experimental.do_not_convert
 @functools.lru_cache(maxsize=None)
 def _library():
@@ -115,8 +121,7 @@ def _library():
                       "CPU path runs the XLA taps, ~2x slower (KRL_NATIVE=0 silences this).")
         return None
     try:
-        path = _build(cc)
-        module = tf.load_op_library(path)
+        module = tf.load_op_library(_built_path(cc))
     except Exception as e:  # noqa: BLE001 - any failure falls back to the XLA taps
         warnings.warn(f"keras_resize_layers: building the CPU resize op failed, the XLA "
                       f"taps run instead (KRL_NATIVE=0 silences this): {e}")
@@ -134,7 +139,7 @@ def pool():
     pool's `krl_set_max_threads(n)`, `krl_pool_size()`, `krl_threads_started()`."""
     import ctypes
 
-    library = ctypes.CDLL(_build(_compiler()))
+    library = ctypes.CDLL(_built_path(_compiler()))
     library.krl_set_max_threads.argtypes = [ctypes.c_int]
     library.krl_threads_started.restype = ctypes.c_int64
     return library

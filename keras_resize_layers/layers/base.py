@@ -1,5 +1,7 @@
 """The base of the library's layers: Keras's `DataLayer`, minus one cast."""
 
+import functools
+
 import keras
 from keras_resize_layers import _compat
 from keras_resize_layers._compat import DataLayer
@@ -98,7 +100,13 @@ class ImageDataLayer(SizeAwareJit, DataLayer):
 
 class ResizeOptionsAttributes:
     """A layer's `self.options` (a `ResizeOptions`) read as its flat attributes, the
-    names of its constructor arguments and `get_config` entries."""
+    names of its constructor arguments and `get_config` entries; `call_options` is
+    the same value with the output dtype resolved (the compute dtype where `None`),
+    built once."""
+
+    @functools.cached_property
+    def call_options(self):
+        return self.options.with_dtype(self.compute_dtype)
 
     method = property(lambda self: self.options.method)
     antialias = property(lambda self: self.options.antialias)

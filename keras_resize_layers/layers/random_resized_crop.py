@@ -3,6 +3,7 @@
 import keras
 
 import dataclasses
+import functools
 
 from keras_resize_layers import _compat
 from keras_resize_layers import _dispatch
@@ -91,10 +92,10 @@ class RandomResizedCrop(ResizeOptionsAttributes, ImageDataLayer):
         self.generator = keras.random.SeedGenerator(seed)
         _compat.keep_input_dtype(self)
 
+    @functools.cached_property
     def _box_options(self):
         """The options of the training path (boxes, no aspect policy), dtype set."""
-        return dataclasses.replace(self.options, policy="stretch", crop_fraction=1.0,
-                                   dtype=self.options.output_dtype(self.compute_dtype))
+        return dataclasses.replace(self.call_options, policy="stretch", crop_fraction=1.0)
 
     def get_random_transformation(self, images, training=True, seed=None, image_sizes=None):
         """The boxes (dict of int32 `(N,)` tensors) for a batch, or None at inference.
@@ -110,7 +111,7 @@ class RandomResizedCrop(ResizeOptionsAttributes, ImageDataLayer):
         bk = backend_lib.get(self.backend)
         size = (self.height, self.width)
         if not training:
-            options = self.options.with_dtype(self.compute_dtype)
+            options = self.call_options
             if isinstance(images, dict):
                 return _ops.resize_dict(bk, images, size, options, self.bounding_box_format,
                                         self.data_format)
@@ -119,7 +120,7 @@ class RandomResizedCrop(ResizeOptionsAttributes, ImageDataLayer):
                                options=options)
         if isinstance(images, dict):
             return _ops.transform_dict(
-                bk, images, size, self._box_options(), self._geometry, False,
+                bk, images, size, self._box_options, self._geometry, False,
                 self.bounding_box_format, self.data_format)
         pixels = batch_lib.to_channels_last(bk, images, self.data_format)
         boxes = self.get_random_transformation(pixels, training=True, image_sizes=image_sizes)
@@ -146,7 +147,7 @@ class RandomResizedCrop(ResizeOptionsAttributes, ImageDataLayer):
         batch = _dispatch.prepare(bk, images, image_sizes)
         size = (self.height, self.width)
         geometry = augment.full_placement(bk, boxes, size)
-        return _dispatch.finish(bk, batch, size, self._box_options(), geometry,
+        return _dispatch.finish(bk, batch, size, self._box_options, geometry,
                                 by_policy=False)
 
     def get_config(self):

@@ -79,7 +79,7 @@ class RandomResolution(ResizeOptionsAttributes, ImageDataLayer):
 
     def _resize(self, images, size):
         return _ops.resize(images, size, backend=self.backend, data_format=self.data_format,
-                           options=self.options.with_dtype(self.compute_dtype))
+                           options=self.call_options)
 
     def call(self, images, training=None):
         if not training:

@@ -89,7 +89,7 @@ class Resize(ResizeOptionsAttributes, ImageDataLayer):
         self.supports_masking = False
 
     def call(self, inputs, image_sizes=None):
-        options = self.options.with_dtype(self.compute_dtype)
+        options = self.call_options
         size = (self.height, self.width)
         if isinstance(inputs, dict):
             if image_sizes is not None:
