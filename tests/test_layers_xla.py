@@ -1,24 +1,29 @@
 """The layers under the compilers users meet: XLA on TensorFlow (`jit_compile=True` and
 `"auto"` on a machine with a GPU), `jax.jit` on JAX, `torch.compile` on PyTorch (Keras's
-`jit_compile=True` there). One subprocess per backend, so each runs with its own
-`KERAS_BACKEND` and nothing leaks between them."""
+`jit_compile=True` there). Plain tests: `.ci/run` runs this module once per Keras backend
+(`KERAS_BACKEND=tensorflow`, `jax`, `torch`); each test runs under its own backend."""
 
-import os
-import subprocess
-import sys
+import warnings
 
+import keras
+import numpy as np
 import pytest
 
-COMMON = r"""
-import warnings
-import numpy as np
-import keras
 from keras_resize_layers.layers import RandomResizedCrop, RandomResolution, Resize
 
-rng = np.random.default_rng(0)
 SIZES = [(40, 50), (60, 30), (33, 33), (70, 80)]
-IMAGES = [rng.integers(0, 256, (h, w, 3), dtype="uint8") for h, w in SIZES]
 LABELS = np.array([0, 1, 0, 1])
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (h, w, 3), dtype="uint8") for h, w in SIZES]
+
+
+@pytest.fixture(scope="module")
+def dense(images):
+    return np.stack([np.resize(i, (48, 48, 3)) for i in images])
 
 
 def build(shape, *front):
@@ -33,34 +38,42 @@ def build(shape, *front):
 
 
 def compile_(model, jit):
+    """Compiles; returns Keras's warnings about `jit_compile`."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.compile("adam", "sparse_categorical_crossentropy", jit_compile=jit)
     return [str(w.message) for w in caught if "jit_compile" in str(w.message)]
-"""
 
-TF_SCRIPT = COMMON + r"""
-import tensorflow as tf
-from keras_resize_layers import data
 
-# Keras's "auto" turns XLA on for TensorFlow when a non-CPU device exists: make Keras
-# (and only Keras's no-argument query) see one, as on a GPU machine.
-_real = tf.config.list_physical_devices
-def _with_gpu(device_type=None):
-    devices = _real(device_type)
-    if device_type is None:
-        devices = devices + [tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")]
-    return devices
-tf.config.list_physical_devices = _with_gpu
+@pytest.fixture
+def a_gpu_for_keras(monkeypatch):
+    """Keras's "auto" turns XLA on for TensorFlow when a non-CPU device exists: make
+    Keras (and only Keras's no-argument query) see one, as on a GPU machine."""
+    import tensorflow as tf
 
-ragged = tf.data.Dataset.from_tensor_slices((data.to_ragged(IMAGES), LABELS)).ragged_batch(2)
-dense = np.stack([np.resize(i, (48, 48, 3)) for i in IMAGES])
+    real = tf.config.list_physical_devices
 
-for jit in (True, "auto"):
+    def with_gpu(device_type=None):
+        devices = real(device_type)
+        if device_type is None:
+            devices = devices + [tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")]
+        return devices
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", with_gpu)
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("jit", [True, "auto"])
+def test_tensorflow_jit_compile_with_a_gpu(jit, images, dense, a_gpu_for_keras):
+    import tensorflow as tf
+
+    from keras_resize_layers import data
+
+    ragged = tf.data.Dataset.from_tensor_slices((data.to_ragged(images), LABELS)).ragged_batch(2)
     # Any-size input: ragged batches may come, so the model runs without XLA.
     model = build((None, None, 3), Resize(32, 32, policy="crop"))
     warned = compile_(model, jit)
-    assert model.jit_compile is False, (jit, model.jit_compile)
+    assert model.jit_compile is False
     assert bool(warned) == (jit is True), warned
     history = model.fit(ragged, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
@@ -68,7 +81,7 @@ for jit in (True, "auto"):
     # Known input size: XLA compiles the whole step, the taps inside it.
     model = build((48, 48, 3), Resize(32, 32, policy="crop"), RandomResizedCrop(24, 24, seed=1))
     assert not compile_(model, jit)
-    assert model.jit_compile is True, (jit, model.jit_compile)
+    assert model.jit_compile is True
     model.fit(dense, LABELS, epochs=2, batch_size=2, verbose=0)
     assert model.predict(dense, verbose=0).shape == (4, 2)
     # RandomResolution changes the batch shape per step: never compiled.
@@ -77,87 +90,44 @@ for jit in (True, "auto"):
     assert model.jit_compile is False
     model.fit(dense, LABELS, epochs=2, batch_size=2, verbose=0)
 
-# The fixed-size model under XLA gives the eager model's outputs.
-model = build((48, 48, 3), Resize(32, 32, policy="crop"))
-eager = model.predict(dense, verbose=0)
-compile_(model, True)
-assert model.jit_compile is True
-np.testing.assert_allclose(model.predict(dense, verbose=0), eager, atol=1e-5)
 
-# Forcing XLA on a ragged batch gives the library's error, not tf2xla's.
-model = build((None, None, 3), Resize(32, 32))
-model.layers[1].supports_jit = True
-compile_(model, True)
-assert model.jit_compile is True
-try:
-    model.predict(ragged, verbose=0)
-except ValueError as error:
-    assert "ragged batch cannot be resized inside a function that XLA compiles" in str(error)
-else:
-    raise AssertionError("ragged input under XLA did not raise")
-print("ok")
-"""
+@pytest.mark.tensorflow_only
+def test_a_ragged_batch_forced_under_xla_gets_the_librarys_error(images):
+    import tensorflow as tf
 
-JAX_SCRIPT = COMMON + r"""
-import sys
-import jax
-assert "tensorflow" not in sys.modules
-dense = np.stack([np.resize(i, (48, 48, 3)) for i in IMAGES])
-model = build((None, None, 3), Resize(32, 32, policy="crop"), RandomResizedCrop(24, 24, seed=1))
-compile_(model, "auto")
-assert model.jit_compile is True
-model.fit(dense, LABELS, epochs=2, batch_size=2, verbose=0)
-eager = build((None, None, 3), Resize(32, 32, policy="crop"))
-out = eager.predict(dense, verbose=0)
-compile_(eager, True)
-np.testing.assert_allclose(eager.predict(dense, verbose=0), out, atol=1e-5)
-layer = Resize(20, 24, policy="pad")
-np.testing.assert_allclose(jax.jit(layer)(dense), layer(dense), atol=1e-4)
-model = build((48, 48, 3), RandomResolution([(24, 24), (32, 32)], (32, 32), seed=3))
-compile_(model, "auto")
-assert model.jit_compile is False  # shape changes per batch: Keras runs it eagerly
-model.fit(dense, LABELS, epochs=2, batch_size=2, verbose=0)
-assert "tensorflow" not in sys.modules
-print("ok")
-"""
+    from keras_resize_layers import data
 
-TORCH_SCRIPT = COMMON + r"""
-import sys
-dense = np.stack([np.resize(i, (48, 48, 3)) for i in IMAGES])
-model = build((48, 48, 3), Resize(32, 32, policy="crop"), RandomResizedCrop(24, 24, seed=1))
-eager = model.predict(dense, verbose=0, batch_size=4)
-compile_(model, True)
-assert model.jit_compile is True  # Keras runs its steps through torch.compile
-np.testing.assert_allclose(model.predict(dense, verbose=0, batch_size=4), eager, atol=1e-5)
-model.fit(dense, LABELS, epochs=1, batch_size=4, verbose=0)
-assert "tensorflow" not in sys.modules
-print("ok")
-"""
+    ragged = tf.data.Dataset.from_tensor_slices((data.to_ragged(images), LABELS)).ragged_batch(2)
+    model = build((None, None, 3), Resize(32, 32))
+    model.layers[1].supports_jit = True
+    compile_(model, True)
+    assert model.jit_compile is True
+    with pytest.raises(ValueError, match="ragged batch cannot be resized inside a function "
+                       "that XLA compiles"):
+        model.predict(ragged, verbose=0)
 
 
-def _run(script, backend, tmp_path, block_tensorflow=False):
-    env = dict(os.environ, KERAS_BACKEND=backend, JAX_PLATFORMS="cpu",
-               TF_CPP_MIN_LOG_LEVEL="3")
-    if block_tensorflow:  # a `tensorflow` that fails to import, first on the path
-        (tmp_path / "tensorflow").mkdir()
-        (tmp_path / "tensorflow" / "__init__.py").write_text(
-            "raise ImportError('tensorflow is blocked in this test')\n")
-        env["PYTHONPATH"] = str(tmp_path)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=600, env=env)
-    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), (
-        result.stdout[-2000:] + result.stderr[-4000:])
+def test_the_compiled_model_gives_the_eager_models_outputs(dense):
+    """XLA on TensorFlow, jax.jit on JAX, torch.compile on PyTorch."""
+    model = build((48, 48, 3), Resize(32, 32, policy="crop"), RandomResizedCrop(24, 24, seed=1))
+    eager = model.predict(dense, verbose=0, batch_size=4)
+    compile_(model, True)
+    assert model.jit_compile is True
+    np.testing.assert_allclose(model.predict(dense, verbose=0, batch_size=4), eager, atol=1e-5)
+    model.fit(dense, LABELS, epochs=1, batch_size=4, verbose=0)
 
 
-def test_tensorflow_backend_jit_compile_true_and_auto_with_a_gpu(tmp_path):
-    _run(TF_SCRIPT, "tensorflow", tmp_path)
+@pytest.mark.backends("jax")
+def test_jax_auto_compiles_any_size_models_and_jit_of_a_layer(dense):
+    import jax
 
-
-def test_jax_backend_under_jax_jit_without_tensorflow(tmp_path):
-    pytest.importorskip("jax")
-    _run(JAX_SCRIPT, "jax", tmp_path, block_tensorflow=True)
-
-
-def test_torch_backend_under_torch_compile_without_tensorflow(tmp_path):
-    pytest.importorskip("torch")  # installed in .ci/run's second environment
-    _run(TORCH_SCRIPT, "torch", tmp_path, block_tensorflow=True)
+    model = build((None, None, 3), Resize(32, 32, policy="crop"), RandomResizedCrop(24, 24, seed=1))
+    compile_(model, "auto")
+    assert model.jit_compile is True
+    model.fit(dense, LABELS, epochs=2, batch_size=2, verbose=0)
+    layer = Resize(20, 24, policy="pad")
+    np.testing.assert_allclose(jax.jit(layer)(dense), layer(dense), atol=1e-4)
+    model = build((48, 48, 3), RandomResolution([(24, 24), (32, 32)], (32, 32), seed=3))
+    compile_(model, "auto")
+    assert model.jit_compile is False  # shape changes per batch: Keras runs it eagerly
+    model.fit(dense, LABELS, epochs=2, batch_size=2, verbose=0)

@@ -22,6 +22,12 @@ layers = krl.layers
 assert layers.Resize.__name__ == "Resize"
 import keras_resize_layers.layers
 assert "tensorflow" not in sys.modules, "krl.layers pulled in TensorFlow"
+import numpy as np, jax
+x = np.zeros((2, 12, 16, 3), "uint8")
+assert jax.jit(layers.Resize(6, 8, policy="crop"))(x).shape == (2, 6, 8, 3)
+assert layers.RandomResizedCrop(4, 4, seed=1)(x, training=True).shape == (2, 4, 4, 3)
+assert "tensorflow" not in sys.modules, "running the layers on JAX pulled in TensorFlow"
+# tf.data maps, decoding, serving and tf.distribute are TensorFlow's: they may import it.
 assert krl.data.decode_images and krl.serving.export and krl.distributed.distribute
 assert krl.decode.inspect and krl.migration.replace_resizing is krl.replace_resizing
 assert krl.audit.resize_sensitivity and krl.audit.default_variants((8, 8))

