@@ -23,7 +23,7 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.21,<2.22",
-        "keras>=3.15,<3.16",  # the minor version the tests run; .ci/run also tries the newest
+        "keras>=3.15,<4",  # .ci/run installs the newest Keras 3 and tests against it
         "tensorflow-datasets>=4.9",
         "numpy",
         "absl-py",
@@ -31,6 +31,7 @@ setup(
     extras_require={
         "bench": BENCH,
         "audit": ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7"],
-        "test": ["pytest>=8", "pytest-xdist>=3", "jax[cpu]>=0.4.30"] + BENCH,
+        "test": ["pytest>=8", "pytest-xdist>=3", "jax[cpu]>=0.4.30", "build>=1", "twine>=5"]
+        + BENCH,
     },
 )

@@ -13,6 +13,14 @@ def _photos():
     return {name: getattr(data, name)() for name in ("astronaut", "coffee", "chelsea")}
 
 
+def pytest_report_header(config):
+    """Which copy of the package the tests import: .ci/run tests the installed wheel."""
+    import keras_resize_layers
+
+    return f"keras_resize_layers {keras_resize_layers.__version__} from " \
+        f"{os.path.dirname(keras_resize_layers.__file__)}"
+
+
 def pytest_collection_modifyitems(config, items):
     """Backend coverage: the layer test modules run again under KERAS_BACKEND=jax and torch
     (.ci/run); there, tests marked `tensorflow_only` are skipped, the rest must pass. Tests

@@ -92,7 +92,7 @@ workers = [service.WorkerServer(service.WorkerConfig(dispatcher_address=address,
                                                      heartbeat_interval_ms=100))
            for _ in range(2)]
 delivery = distributed.distribute(pipeline(skdata.chelsea()), dispatcher.target,
-                                  max_outstanding_requests=1, timeout_s=20)
+                                  max_outstanding_requests=1, timeout_s=8)
 count = 0
 for image, label in delivery:
     count += 1

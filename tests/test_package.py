@@ -86,3 +86,30 @@ def test_readme_api_reference_lists_every_public_name():
     names = set(_public_names())
     assert names - listed == set(), f"not in README's API reference: {sorted(names - listed)}"
     assert listed - names - {"name"} == set(), f"not public: {sorted(listed - names)}"
+
+
+def test_sdist_and_wheel_carry_the_c_source_and_the_license(tmp_path):
+    """`python -m build` makes both; `twine check` passes; the wheel holds the CPU op's C
+    source (built on first use) and the license, and its version is the package's."""
+    import tarfile
+    import zipfile
+
+    import keras_resize_layers as krl
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir",
+                             str(tmp_path), str(root)], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    wheel, = tmp_path.glob(f"keras_resize_layers-{krl.__version__}-py3-none-any.whl")
+    sdist, = tmp_path.glob(f"keras_resize_layers-{krl.__version__}.tar.gz")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "keras_resize_layers/_tf/resample_taps.c" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
+    members = tarfile.open(sdist).getnames()
+    for name in ("LICENSE", "README.md", "CHANGELOG.md", "keras_resize_layers/_tf/resample_taps.c"):
+        assert f"keras_resize_layers-{krl.__version__}/{name}" in members, name
+    check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel),
+                            str(sdist)], capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -6,7 +6,7 @@ import numpy as np
 
 from keras_resize_layers.audit.evaluation import resize_sensitivity
 from keras_resize_layers.audit.report import write_report
-from keras_resize_layers.audit.variants import DEFAULT_REFERENCE
+from keras_resize_layers.audit.variants import DEFAULT_REFERENCE, default_variants
 
 def _load_data(spec, labels, limit):
     """`(images, labels or None, skipped files as [{"file", "reason"}])`."""
@@ -58,6 +58,9 @@ def main(argv=None):
     parser.add_argument("--reference", default=DEFAULT_REFERENCE)
     parser.add_argument("--limit", type=int, default=0, help="at most this many images")
     parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated pipeline names to audit (the reference always "
+                        "runs); default: every pipeline")
     parser.add_argument("--output_dir", default="audit")
     args = parser.parse_args(argv)
     import keras
@@ -74,9 +77,19 @@ def main(argv=None):
     else:
         model = keras.models.load_model(args.model)
     size = None if args.input_size is None else tuple(int(v) for v in args.input_size.split("x"))
+    variants = None
+    if args.variants:
+        every = default_variants(size or model.input_shape[1:3], sweep=size is not None,
+                                 reference=args.reference)
+        wanted = set(args.variants.split(",")) | {args.reference}
+        unknown = wanted - {v.name for v in every}
+        if unknown:
+            raise SystemExit(f"--variants: unknown {sorted(unknown)}; known: "
+                             f"{', '.join(v.name for v in every)}")
+        variants = [v for v in every if v.name in wanted]
     images, labels, skipped = _load_data(args.data, args.labels, args.limit)
     result = resize_sensitivity(model, images, labels, reference=args.reference,
-                                batch_size=args.batch_size, input_size=size)
+                                variants=variants, batch_size=args.batch_size, input_size=size)
     result["unreadable_files_skipped"] = len(skipped)
     result["skipped_files"] = skipped
     paths = write_report(result, args.output_dir)
