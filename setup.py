@@ -31,7 +31,8 @@ setup(
     extras_require={
         "bench": BENCH,
         "audit": ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7"],
-        "test": ["pytest>=8", "pytest-xdist>=3", "jax[cpu]>=0.4.30", "build>=1", "twine>=5"]
+        "test": ["pytest>=8", "pytest-xdist>=3", "jax[cpu]>=0.4.30", "build>=1", "twine>=5",
+                 "mkdocs>=1.6", "mkdocstrings[python]>=0.26"]
         + BENCH,
     },
 )

@@ -3,7 +3,7 @@
 Good files must give Pillow's pixels (exact for lossless formats, mean <= 2
 grey levels for JPEG and lossy WebP); bad files must be refused with a
 reason, never crash the process, never take the rest of a batch with them.
-The SavedModel runs in a fresh process. README's "What happens to bad
+The SavedModel runs in a fresh process. docs/decoding.md's "What happens to bad
 input" table is generated here and must match.
 """
 
@@ -169,7 +169,7 @@ def test_crash_prone_inputs_never_abort_the_process():
 
 
 def bad_input_table(outcomes):
-    """README's table: every kind and what each entry point does with it."""
+    """docs/decoding.md's table: every kind and what each entry point does with it."""
     rows = ["| file | decoded pixels | `decode_images` raise / skip | serving `bytes` |",
             "|---|---|---|---|"]
     served = outcomes["served"]
@@ -189,5 +189,6 @@ def bad_input_table(outcomes):
 
 def test_readme_table_is_generated_from_this_corpus(outcomes):
     table = bad_input_table(outcomes)
-    readme = open(os.path.join(HERE, "..", "README.md"), encoding="utf-8").read()
-    assert table in readme, "README's bad-input table is stale; replace it with:\n" + table
+    guide = open(os.path.join(HERE, "..", "docs", "decoding.md"), encoding="utf-8").read()
+    assert table in guide, "docs/decoding.md's bad-input table is stale; replace it with:\n" \
+        + table
