@@ -62,3 +62,24 @@ def test_no_int32_overflow_for_huge_sides():
         0, 2, big, 3]
     g = geometry.for_policy(bk, "crop", tf.constant([big]), tf.constant([big]), (big, big // 2))
     assert [int(g[k][0]) for k in ("box_h", "box_w")] == [big, big // 2]
+
+
+def test_the_host_plan_forms_side_products_in_int64():
+    """The taps' host plan (plain NumPy): 150000 x 15000 overflows int32, which put the
+    crop box of a 1x150000 strip in the wrong place (wrong pixels, no error)."""
+    bk = backend.numpy_backend()
+    g = geometry.for_policy(bk, "crop", np.array([1]), np.array([150000]), (15000, 10))
+    assert {k: int(v[0]) for k, v in g.items() if k.startswith("box")} == dict(
+        box_y=0, box_x=74999, box_h=1, box_w=1)
+
+
+@pytest.mark.parametrize("implementation", ["auto", "taps", "matmul"])
+@pytest.mark.parametrize("method", ["nearest", "bilinear", "area", "lanczos3"])
+def test_a_strip_cropped_to_a_tall_output_gives_its_centre_pixel(method, implementation):
+    import keras_resize_layers as krl
+
+    strip = (np.arange(150000 * 3).reshape(1, 150000, 3) % 251 + 1).astype(np.uint8)
+    out = np.asarray(krl.resize(strip, (15000, 10), policy="crop", method=method,
+                                implementation=implementation))
+    assert out.shape == (15000, 10, 3)
+    np.testing.assert_array_equal(out, np.broadcast_to(strip[0, 74999], out.shape))

@@ -72,14 +72,15 @@ def letterbox(bk, in_h, in_w, size, position="center"):
 def for_policy(bk, policy, in_h, in_w, size, crop_fraction=1.0, pad_position="center"):
     """The geometry of `policy`, as int32. Products of input and output sides
     (up to 2**31 - 1 each) are formed in int64 where the backend has it
-    (TensorFlow, PyTorch); with JAX as Keras's backend and in the host plan
+    (TensorFlow, PyTorch, the host plan's NumPy); with JAX as Keras's backend
     they stay in int32, exact while input side x output side < 2**30."""
     import keras
 
     # Keras canonicalises int64 to int32 in its dtype promotion while JAX is
-    # the global backend (x64 off), even for TensorFlow ops inside tf.data.
-    wide = "int64" if bk.name in ("tensorflow", "torch") and (
-        keras.config.backend() != "jax") else "int32"
+    # the global backend (x64 off), even for TensorFlow ops inside tf.data;
+    # the host plan (`backend.numpy_backend`) is plain NumPy, always int64.
+    wide = "int64" if bk.name == "numpy" or (bk.name in ("tensorflow", "torch") and (
+        keras.config.backend() != "jax")) else "int32"
     in_h = bk.cast(in_h, wide)
     in_w = bk.cast(in_w, wide)
     if policy == "stretch":
