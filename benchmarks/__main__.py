@@ -43,7 +43,8 @@ def main(argv):
                         t["methods"], t["batch_size"], t["trials"], FLAGS.device, quick, out)
     cfg = accuracy.settings(quick)
     acc = accuracy.run(FLAGS.dataset, cfg, list(accuracy.EXPERIMENTS), FLAGS.model, out,
-                       command="python -m benchmarks" + (" --full" if FLAGS.full else ""))
+                       command="python -m benchmarks" + (" --full" if FLAGS.full else ""),
+                       workers=FLAGS.workers or accuracy.default_workers())
     minutes = (time.perf_counter() - start) / 60
     m = tp["machine"]
     report = [

@@ -57,6 +57,8 @@ flags.DEFINE_enum("data_path", "padded", ["padded", "ragged"],
                   "tf.data ragged batches (TensorFlow).")
 flags.DEFINE_enum("jit_compile", "auto", ["auto", "true", "false"],
                   "Keras's jit_compile for training and prediction.")
+flags.DEFINE_integer("workers", 0, "Training processes (0: one per core, at most 8, on a "
+                     "CPU; 1 on a GPU). Each trains single-threaded.")
 flags.DEFINE_string("update_readme", None, "Rewrite the accuracy summary block of this "
                     "README from the run.")
 flags.DEFINE_string("from_report", None, "With --update_readme: take the summary from this "
@@ -76,7 +78,7 @@ def settings(quick, seeds=None, epochs=None, max_train=None, max_test=None):
              methods=[("nearest", False), ("bilinear", True), ("bilinear", False),
                       ("area", True)],
              policy_size=24, skew_size=24, fixres_train=24, fixres_test=[16, 24, 32, 48],
-             learned_size=24, learned_filters=8)
+             learned_size=24, learned_filters=4)
     if not quick:
         s.update(seeds=3, epochs=10, resolutions=[8, 12, 16, 24, 32, 48, 64, 96], native=96,
                  methods=s["methods"] + [("bicubic", True), ("bicubic", False),
@@ -145,6 +147,7 @@ class DataPath:
         self.canvas = (max(i.shape[0] for i in every), max(i.shape[1] for i in every))
         self._split = split
         self._padded = {}
+        self._resized = (None, None)
 
     def _inputs(self, name):
         if self.kind == "ragged":
@@ -183,6 +186,14 @@ class DataPath:
         else:
             model.fit(self._inputs("train_images"), labels, batch_size=self.batch_size,
                       epochs=epochs, shuffle=True, verbose=0)
+
+    def resized(self, key, prep, name="train_images"):
+        """`prep(images)` of the split `name` as one NumPy array, kept for the last `key`
+        (the seeds of a configuration share it)."""
+        if self._resized[0] != (key, name):
+            self._resized = ((key, name), np.asarray(
+                self.predict(self.model(lambda x: x, prep), name)))
+        return self._resized[1]
 
     def predict(self, model, name="test_images"):
         if self.kind == "ragged":
@@ -316,12 +327,22 @@ def run_job(split, data, s, seed, cfg, model_name, names):
     model = data.model(net, prep)
     labels = split.train_labels
     steps = math.ceil(len(labels) / cfg["batch_size"]) * cfg["epochs"]
-    compile_model(model, cfg, data.jit_compile, steps)
     start = time.perf_counter()
-    data.fit(model, labels, seed, cfg["epochs"])
-    out = dict(train_seconds=time.perf_counter() - start)
+    if s["kind"] == "resize":
+        # A fixed resize gives every epoch and seed the same pixels: resize the training
+        # images once per configuration (the same layer) and train the network on them; the
+        # model served below still holds the layer.
+        compile_model(net, cfg, data.jit_compile, steps)
+        net.fit(data.resized(json.dumps(s, sort_keys=True), prep), labels,
+                batch_size=cfg["batch_size"], epochs=cfg["epochs"], shuffle=True, verbose=0)
+        compile_model(model, cfg, data.jit_compile)  # for predict: the same jit_compile
+    else:
+        compile_model(model, cfg, data.jit_compile, steps)
+        data.fit(model, labels, seed, cfg["epochs"])
+    out = dict(train_seconds=time.perf_counter() - start, serve_seconds={})
     labels = split.test_labels
     for name in names:
+        start = time.perf_counter()
         if name == "as trained":
             probabilities = data.predict(model)
         elif name.startswith("antialias="):
@@ -339,6 +360,7 @@ def run_job(split, data, s, seed, cfg, model_name, names):
             probabilities = predict_dense(net, Resize(s["size"], s["size"]), resized,
                                           data.jit_compile)
         out[name] = "".join("1" if c else "0" for c in correct_of(probabilities, labels))
+        out["serve_seconds"][name] = time.perf_counter() - start
     return out
 
 
@@ -504,8 +526,76 @@ def sections(cfg, experiments, results):
     return out
 
 
+def default_workers():
+    """Training processes for this machine: one per core (at most 8) on a CPU, where a
+    single-threaded training of the small CNN keeps a core busy better than TensorFlow's
+    threads do (two processes: 1.6x the trainings per minute on 2 cores); 1 on a GPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        on_cpu = jax.devices()[0].platform == "cpu"
+    elif backend == "torch":
+        import torch
+
+        on_cpu = not torch.cuda.is_available()
+    else:
+        import tensorflow as tf
+
+        on_cpu = not tf.config.list_physical_devices("GPU")
+    return max(1, min(8, os.cpu_count() or 1)) if on_cpu else 1
+
+
+_WORKER = {}
+
+
+def _worker_init(dataset, cfg, data_kwargs, data_path, jit_compile, block_tensorflow):
+    """A training process: one thread for the backend, its own copy of the data."""
+    import sys
+
+    if block_tensorflow:  # as in the parent (a machine without TensorFlow)
+        sys.modules["tensorflow"] = None
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend == "jax":
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread"
+                                   "_eigen=false intra_op_parallelism_threads=1").strip()
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+    else:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    from benchmarks import datasets
+
+    split = datasets.load(dataset, max_train=cfg["max_train"], max_test=cfg["max_test"],
+                          **(data_kwargs or {}))
+    _WORKER.update(split=split, data=DataPath(data_path, split, cfg["batch_size"],
+                                              jit_compile))
+
+
+def _timed_job(split, data, s, seed, cfg, model_name, names):
+    start = time.perf_counter()
+    result = run_job(split, data, s, seed, cfg, model_name, names)
+    result["job_seconds"] = time.perf_counter() - start
+    return result
+
+
+def _worker_job(s, seed, cfg, model_name, names):
+    return _timed_job(_WORKER["split"], _WORKER["data"], s, seed, cfg, model_name, names)
+
+
 def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
-        data_path="padded", jit_compile="auto", command="python -m benchmarks.accuracy"):
+        data_path="padded", jit_compile="auto", command="python -m benchmarks.accuracy",
+        workers=1):
+    """Runs the study; `workers` > 1 trains in that many single-threaded processes
+    (results do not depend on which process trains what)."""
+    import sys
+
     import keras
 
     from benchmarks import datasets
@@ -516,26 +606,55 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
     cache = Cache(os.path.join(output_dir, "cache", "accuracy"))
     version = code_version()
     specs = plan(cfg, experiments)
-    results, seconds = {}, []
+    jobs = {}  # key -> (spec, seed, names), in plan order
+    for s in specs:
+        names = servings(s, cfg, experiments)
+        for seed in range(cfg["seeds"]):
+            key = cache_key(version, dataset, data_kwargs, model_name, s, seed, names,
+                            cfg, data_path, keras.backend.backend())
+            jobs[key] = (s, seed, names)
+    done = {key: cache.get(key) for key in jobs}
+    # Longest first (the learned resizer convolves whole canvases; then larger outputs),
+    # so that parallel workers finish together.
+    todo = sorted((key for key, result in done.items() if result is None),
+                  key=lambda k: (jobs[k][0]["kind"] != "learned", -jobs[k][0]["size"]))
     start = time.perf_counter()
-    with Progress(len(specs) * cfg["seeds"], "accuracy") as progress:
-        for s in specs:
-            names = servings(s, cfg, experiments)
-            key_s = json.dumps(s, sort_keys=True)
-            runs = []
-            for seed in range(cfg["seeds"]):
+    with Progress(len(jobs), "accuracy") as progress:
+        if len(todo) < len(jobs):
+            progress.step("cached", len(jobs) - len(todo))
+        if workers > 1 and len(todo) > 1:
+            import concurrent.futures
+            import multiprocessing
+
+            pool = concurrent.futures.ProcessPoolExecutor(
+                min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(dataset, cfg, data_kwargs, data_path, jit_compile,
+                          sys.modules.get("tensorflow", 0) is None))
+            with pool:
+                futures = {pool.submit(_worker_job, *jobs[key][:2], cfg, model_name,
+                                       jobs[key][2]): key for key in todo}
+                for future in concurrent.futures.as_completed(futures):
+                    key = futures[future]
+                    done[key] = cache.put(key, future.result())
+                    s, seed, _ = jobs[key]
+                    progress.step(f"{s['kind']} {s['size']} {s['method']} {s['policy']} "
+                                  f"seed {seed}")
+        else:
+            for key in todo:
+                s, seed, names = jobs[key]
                 progress.step(f"{s['kind']} {s['size']} {s['method']} {s['policy']} "
                               f"seed {seed}")
-                key = cache_key(version, dataset, data_kwargs, model_name, s, seed, names,
-                                cfg, data_path, keras.backend.backend())
-                result = cache.get(key)
-                if result is None:
-                    result = cache.put(key, run_job(split, data, s, seed, cfg, model_name,
-                                                    names))
-                seconds.append(result["train_seconds"])
-                runs.append(result)
-            for name in names:
-                results[(key_s, name)] = _scores(runs, name)
+                done[key] = cache.put(key, _timed_job(split, data, s, seed, cfg, model_name,
+                                                      names))
+    results, seconds = {}, []
+    for s in specs:
+        names = servings(s, cfg, experiments)
+        key_s = json.dumps(s, sort_keys=True)
+        runs = [done[key] for key, job in jobs.items() if job[0] is s]
+        seconds += [r["train_seconds"] for r in runs]
+        for name in names:
+            results[(key_s, name)] = _scores(runs, name)
     report = dict(
         benchmark="accuracy", date=time.strftime("%Y-%m-%d"), dataset=dataset,
         command=command,
@@ -545,7 +664,7 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
         code_version=version, machine=_machine(), train_images=len(split.train_images),
         test_images=len(split.test_images), num_classes=split.num_classes,
         skipped_files=[p for p, _ in split.skipped], config=dict(cfg),
-        trainings=len(specs) * cfg["seeds"],
+        trainings=len(specs) * cfg["seeds"], workers=workers,
         median_train_seconds=float(np.median(seconds)) if seconds else None,
         minutes=(time.perf_counter() - start) / 60,
         sections=sections(cfg, experiments, results))
@@ -806,7 +925,8 @@ def main(argv):
                  dict(data_dir=FLAGS.data_dir, train_split=FLAGS.train_split,
                       test_split=FLAGS.test_split) if FLAGS.dataset.startswith("tfds:")
                  else None, FLAGS.data_path, FLAGS.jit_compile,
-                 "python -m benchmarks.accuracy" + (" --quick" if FLAGS.quick else ""))
+                 "python -m benchmarks.accuracy" + (" --quick" if FLAGS.quick else ""),
+                 workers=FLAGS.workers or default_workers())
     print(markdown(report))
     if FLAGS.update_readme:
         update_readme(FLAGS.update_readme, report, "python -m benchmarks.accuracy"
