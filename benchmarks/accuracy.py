@@ -548,45 +548,11 @@ def default_workers():
     return max(1, min(8, os.cpu_count() or 1)) if on_cpu else 1
 
 
-_WORKER = {}
-
-
-def _worker_init(dataset, cfg, data_kwargs, data_path, jit_compile, block_tensorflow):
-    """A training process: one thread for the backend, its own copy of the data."""
-    import sys
-
-    if block_tensorflow:  # as in the parent (a machine without TensorFlow)
-        sys.modules["tensorflow"] = None
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    if backend == "jax":
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread"
-                                   "_eigen=false intra_op_parallelism_threads=1").strip()
-    elif backend == "torch":
-        import torch
-
-        torch.set_num_threads(1)
-    else:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    from benchmarks import datasets
-
-    split = datasets.load(dataset, max_train=cfg["max_train"], max_test=cfg["max_test"],
-                          **(data_kwargs or {}))
-    _WORKER.update(split=split, data=DataPath(data_path, split, cfg["batch_size"],
-                                              jit_compile))
-
-
-def _timed_job(split, data, s, seed, cfg, model_name, names):
+def timed_job(split, data, s, seed, cfg, model_name, names):
     start = time.perf_counter()
     result = run_job(split, data, s, seed, cfg, model_name, names)
     result["job_seconds"] = time.perf_counter() - start
     return result
-
-
-def _worker_job(s, seed, cfg, model_name, names):
-    return _timed_job(_WORKER["split"], _WORKER["data"], s, seed, cfg, model_name, names)
 
 
 def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
@@ -598,7 +564,7 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
 
     import keras
 
-    from benchmarks import datasets
+    from benchmarks import datasets, study_workers
 
     split = datasets.load(dataset, max_train=cfg["max_train"], max_test=cfg["max_test"],
                           **(data_kwargs or {}))
@@ -628,11 +594,11 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
 
             pool = concurrent.futures.ProcessPoolExecutor(
                 min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init,
+                initializer=study_workers.init,
                 initargs=(dataset, cfg, data_kwargs, data_path, jit_compile,
                           sys.modules.get("tensorflow", 0) is None))
             with pool:
-                futures = {pool.submit(_worker_job, *jobs[key][:2], cfg, model_name,
+                futures = {pool.submit(study_workers.job, *jobs[key][:2], cfg, model_name,
                                        jobs[key][2]): key for key in todo}
                 for future in concurrent.futures.as_completed(futures):
                     key = futures[future]
@@ -645,8 +611,8 @@ def run(dataset, cfg, experiments, model_name, output_dir, data_kwargs=None,
                 s, seed, names = jobs[key]
                 progress.step(f"{s['kind']} {s['size']} {s['method']} {s['policy']} "
                               f"seed {seed}")
-                done[key] = cache.put(key, _timed_job(split, data, s, seed, cfg, model_name,
-                                                      names))
+                done[key] = cache.put(key, timed_job(split, data, s, seed, cfg, model_name,
+                                                     names))
     results, seconds = {}, []
     for s in specs:
         names = servings(s, cfg, experiments)
@@ -741,7 +707,8 @@ def summary(report):
                    "layer: " + "; ".join(parts) + ".")
     if "learned" in sec:
         ref, learned = sec["learned"]
-        out.append(f"Learned resizer at {cfg['learned_size']}x{cfg['learned_size']}: "
+        out.append(f"Learned resizer at {cfg['learned_size']}x{cfg['learned_size']} "
+                   f"({cfg['learned_filters']} filters, trained with the network): "
                    f"{learned['accuracy']['mean']:.3f} {_acc_ci(learned)} against "
                    f"{ref['accuracy']['mean']:.3f} {_acc_ci(ref)} for the fixed Resize, "
                    f"{_says(learned)}.")

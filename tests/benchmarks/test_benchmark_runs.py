@@ -321,3 +321,18 @@ def test_per_image_benchmark_times_and_measures_every_row(tmp_path):
         assert row["peak_mb_above_input"] >= 0
     assert rows["fixed Resize"]["vs_fixed"]["median"] == 1.0
     assert "| jax | RandomResizedCrop |" in (tmp_path / "per_image.md").read_text()
+
+
+def test_training_processes_fill_the_same_cache(tmp_path, monkeypatch):
+    """`workers=2`: trainings in two spawned single-threaded processes; their results land in
+    the cache under the same keys as in-process ones, so a rerun trains nothing."""
+    cfg = _tiny_cfg()
+    cfg.update(seeds=2, resolutions=[8, 16], native=16)
+    report = accuracy.run("embedded", cfg, ["resolution"], "small_cnn", str(tmp_path),
+                          workers=2)
+    assert report["workers"] == 2 and report["trainings"] == 4
+    rows = report["sections"]["resolution"]
+    assert len(rows) == 2 and all(len(r["accuracy"]["per_seed"]) == 2 for r in rows)
+    monkeypatch.setattr(accuracy, "run_job", lambda *a, **k: pytest.fail("retrained"))
+    again = accuracy.run("embedded", cfg, ["resolution"], "small_cnn", str(tmp_path))
+    assert again["sections"] == report["sections"]
