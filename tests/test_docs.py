@@ -42,3 +42,11 @@ def test_every_block_runs(path, tmp_path):
               + (f": not printed {r['missing']}" if r["missing"] else "")
               + f"\n{r['output']}" for r in results if not r["ok"]]
     assert not failed, "\n\n".join(failed)
+
+
+def test_readme_command_2_is_what_ci_runs():
+    """README's command 2 and `.ci/run` change together."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = ci[ci.index("BACKEND_TESTS="):].strip()
+    assert command in readme, "README's command 2 differs from .ci/run:\n" + command

@@ -146,7 +146,7 @@ print("ok")
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_same_outputs_on_jax_and_torch_without_tensorflow(tmp_path, images, backend):
-    pytest.importorskip(backend)  # PyTorch: .ci/run's second environment
+    pytest.importorskip(backend)  # PyTorch: installed by .ci/run
     canvas, sizes = _padded(images)
     inputs = keras.Input((64, 80, 3), dtype="uint8", name="images")
     image_sizes = keras.Input((2,), dtype="int32", name="image_sizes")
