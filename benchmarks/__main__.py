@@ -2,7 +2,7 @@
 
     python -m benchmarks [--output_dir=results] [--full] [--noaudit] [--update_readme=README.md]
 
-Runs the resize sensitivity audit of EfficientNet-Lite0 on 150 of the natural photos (10
+Runs the resize sensitivity audit of EfficientNet-Lite0 on 100 of the natural photos (10
 pipelines against the training recipe; `python -m benchmarks.audit_lite` runs all 34 on all 588),
 then the
 throughput benchmark and the accuracy study (quick settings unless
@@ -22,8 +22,8 @@ from benchmarks import accuracy, audit_lite, throughput
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("full", False, "Full settings instead of the quick suite (hours on 2 cores).")
 flags.DEFINE_bool("audit", True, "Open the report with the audit of EfficientNet-Lite0 on "
-                  "150 natural photos (10 pipelines).")
-AUDIT_PHOTOS = 150  # of 588: the quick job's share, for its 6-minute budget
+                  "100 natural photos (10 pipelines).")
+AUDIT_PHOTOS = 100  # of 588: the quick job's share, for its 6-minute budget
 
 
 def main(argv):

@@ -72,7 +72,7 @@ NO_ANTIALIAS_EFFECT = ("nearest", "area")  # antialias changes nothing for these
 
 def settings(quick, seeds=None, epochs=None, max_train=None, max_test=None):
     """The study's settings; quick is the main job's (BUILD_NOTES: seed-to-seed std)."""
-    s = dict(seeds=3, epochs=4, max_train=None, max_test=None, batch_size=64,
+    s = dict(seeds=3, epochs=3, max_train=None, max_test=None, batch_size=64,
              learning_rate=3e-3, resolutions=[16, 24, 48], native=48,
              method_size=24,
              methods=[("nearest", False), ("bilinear", True), ("bilinear", False),
