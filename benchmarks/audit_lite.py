@@ -32,13 +32,8 @@ def run(limit=0, output_dir="results", batch_size=32, names=None):
 
     _, images = natural_photos.crops(limit or None)
     model = efficientnet_lite.load()
-    variants = audit.default_variants(efficientnet_lite.INPUT_SIZE, reference=REFERENCE)
-    if names is not None:
-        unknown = set(names) - {v.name for v in variants}
-        if unknown:
-            raise ValueError(f"Unknown audit variants {sorted(unknown)}; known: "
-                             f"{[v.name for v in variants]}")
-        variants = [v for v in variants if v.name in set(names) | {REFERENCE}]
+    variants = audit.default_variants(efficientnet_lite.INPUT_SIZE, reference=REFERENCE,
+                                      names=names)
     result = audit.resize_sensitivity(model, images, reference=REFERENCE, variants=variants,
                                       input_size=efficientnet_lite.INPUT_SIZE,
                                       outputs="logits", batch_size=batch_size)

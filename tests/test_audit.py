@@ -199,7 +199,7 @@ def test_cli_on_a_folder_with_keras_file_and_savedmodel(tmp_path, photos):
             assert names == set(few) | {reference["name"]}, names
         else:
             assert len(names) >= 30
-    with pytest.raises(SystemExit, match="unknown"):
+    with pytest.raises(SystemExit, match=r"Unknown audit variants \['nope'\]"):
         cli.main(["--model", str(tmp_path / "model.keras"), "--data", f"dir:{folder}",
                   "--variants", "krl:bilinear,nope"])
     with pytest.raises((ValueError, OSError), match="not a directory"):

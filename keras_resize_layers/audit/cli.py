@@ -79,14 +79,12 @@ def main(argv=None):
     size = None if args.input_size is None else tuple(int(v) for v in args.input_size.split("x"))
     variants = None
     if args.variants:
-        every = default_variants(size or model.input_shape[1:3], sweep=size is not None,
-                                 reference=args.reference)
-        wanted = set(args.variants.split(",")) | {args.reference}
-        unknown = wanted - {v.name for v in every}
-        if unknown:
-            raise SystemExit(f"--variants: unknown {sorted(unknown)}; known: "
-                             f"{', '.join(v.name for v in every)}")
-        variants = [v for v in every if v.name in wanted]
+        try:
+            variants = default_variants(size or model.input_shape[1:3], sweep=size is not None,
+                                        reference=args.reference,
+                                        names=args.variants.split(","))
+        except ValueError as error:
+            raise SystemExit(f"--variants: {error}") from None
     images, labels, skipped = _load_data(args.data, args.labels, args.limit)
     result = resize_sensitivity(model, images, labels, reference=args.reference,
                                 variants=variants, batch_size=args.batch_size, input_size=size)

@@ -184,9 +184,11 @@ def library_variants(methods=("bilinear", "bicubic", "lanczos3", "area", "neares
     return variants
 
 
-def default_variants(size, sweep=True, reference=DEFAULT_REFERENCE):
+def default_variants(size, sweep=True, reference=DEFAULT_REFERENCE, names=None):
     """Every variant of the audit for a model of input `size` (see the module docstring).
-    `sweep=False` leaves out the test-resolution sweep (a model of fixed input size)."""
+    `sweep=False` leaves out the test-resolution sweep (a model of fixed input size);
+    `names` keeps only those pipelines and the reference (an unknown name is a
+    `ValueError` listing the known ones)."""
     variants = library_variants()
     by_name = {v.name: v for v in variants}
     ref_fn = by_name[reference].fn if reference in by_name else _library("bilinear", True)
@@ -224,4 +226,10 @@ def default_variants(size, sweep=True, reference=DEFAULT_REFERENCE):
             sizes.append(s)
             variants.append(Variant(f"size:{s[0]}x{s[1]}", "test resolution (FixRes)",
                                     lambda images, _, s=s: ref_fn(images, s), output_size=s))
-    return variants
+    if names is None:
+        return variants
+    unknown = set(names) - {v.name for v in variants}
+    if unknown:
+        raise ValueError(f"Unknown audit variants {sorted(unknown)}; known: "
+                         f"{', '.join(v.name for v in variants)}")
+    return [v for v in variants if v.name in set(names) | {reference}]
