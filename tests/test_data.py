@@ -217,3 +217,63 @@ def test_random_resized_crop_transformation_needs_no_enumerate(rng):
     for a, b in zip([x.numpy() for x, _ in fixed], [x.numpy() for x, _ in fixed]):
         np.testing.assert_array_equal(a, b)
     assert first[0][0].shape == (16, 16, 3)
+
+
+def _rrc_box(seed, index, height, width):
+    """RandomResizedCrop's box for element `index` (the library's sampler and seeding)."""
+    from keras_resize_layers._core import augment, backend as backend_lib
+
+    uniforms = tf.random.stateless_uniform([1, augment.ATTEMPTS, 4],
+                                           seed=tf.constant([seed, index], tf.int64))
+    box = augment.random_resized_crop_boxes(
+        backend_lib.get("tensorflow"), uniforms, tf.constant([height]), tf.constant([width]),
+        (0.08, 1.0), (3 / 4, 4 / 3))
+    return [int(box[k][0]) for k in ("box_y", "box_x", "box_h", "box_w")]
+
+
+def test_decode_random_resized_crop_decodes_the_box_of_random_resized_crop(photos):
+    """JPEGs: the window of RandomResizedCrop's box (snapped outward to the DCT grid when a
+    scale 1/r is used), within a grey level or so of full decode + `resized_crop` of that
+    box; PNGs: exactly `random_resized_crop_fn` on the decoded image."""
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(photos["astronaut"]).resize((2000, 1500)))
+    jpegs = [encode(p, "JPEG", quality=90) for p in photos.values()] + [
+        encode(big, "JPEG", quality=90)]
+    out = (64, 64)
+    ds = tf.data.Dataset.from_tensor_slices(jpegs).repeat(3).enumerate()
+    got = list(ds.map(data.decode_random_resized_crop_fn(*out, seed=3)).as_numpy_iterator())
+    scales = set()
+    for i, image in enumerate(got):
+        full = tf.io.decode_jpeg(jpegs[i % 4], channels=3)
+        height, width = full.shape[:2]
+        y, x, h, w = _rrc_box(3, i, height, width)
+        r = max([1] + [r for r in (2, 4, 8) if h >= 2 * r * out[0] and w >= 2 * r * out[1]])
+        scales.add(r)
+        y0, x0 = y // r * r, x // r * r
+        y1, x1 = min(-(-(y + h) // r) * r, height), min(-(-(x + w) // r) * r, width)
+        ref = np.asarray(krl.resized_crop(full, [y0, x0, y1 - y0, x1 - x0], out))
+        assert image.shape == out + (3,) and image.dtype == np.float32
+        assert np.abs(image - ref).mean() < 1.5, (i, r, np.abs(image - ref).mean())
+    assert {1, 2, 8} <= scales  # the window decode at full size and at DCT scales
+    pngs = [encode(p, "PNG") for p in photos.values()]
+    ds = tf.data.Dataset.from_tensor_slices(pngs).enumerate()
+    got = list(ds.map(data.decode_random_resized_crop_fn(*out, seed=5)).as_numpy_iterator())
+    decoded = tf.data.Dataset.from_tensor_slices(pngs).map(
+        lambda b: tf.io.decode_png(b, channels=3)).enumerate()
+    ref = list(decoded.map(data.random_resized_crop_fn(*out, seed=5)).as_numpy_iterator())
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, atol=5e-4)
+    # The transformation: seeds per element from Dataset.random, as data.random_resized_crop.
+    source = tf.data.Dataset.from_tensor_slices(pngs)
+    got = list(source.apply(data.decode_random_resized_crop(*out, seed=9)).as_numpy_iterator())
+    ref = list(source.map(lambda b: tf.io.decode_png(b, channels=3)).apply(
+        data.random_resized_crop(*out, seed=9)).as_numpy_iterator())
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, atol=5e-4)
+
+
+def test_decode_random_resized_crop_needs_the_index():
+    with pytest.raises(ValueError, match="enumerate"):
+        tf.data.Dataset.from_tensor_slices([b"x"]).map(
+            data.decode_random_resized_crop_fn(8, 8))

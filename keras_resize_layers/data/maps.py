@@ -265,9 +265,16 @@ def random_resized_crop(height, width, seed=0, rerandomize_each_iteration=True,
 
     >>> ds = ds.apply(random_resized_crop(224, 224, seed=7)).batch(32)
     """
+    fn = random_resized_crop_fn(height, width, seed=seed, **kwargs)
+    return seeded_apply(fn, seed, rerandomize_each_iteration, num_parallel_calls)
+
+
+def seeded_apply(fn, seed, rerandomize_each_iteration, num_parallel_calls):
+    """A transformation mapping `fn(element_seed, *element)` over a dataset: the seeds come
+    from `tf.data.Dataset.random(seed)`, zipped in order; a fast-start map (its branches
+    are instantiated when first taken, not per iterator)."""
     import tensorflow as tf
 
-    fn = random_resized_crop_fn(height, width, seed=seed, **kwargs)
     calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
 
     def apply(dataset):
