@@ -351,21 +351,13 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
 
     from keras_resize_layers._core import augment, backend as backend_lib
 
-    size = options_lib.check_size(height, width)
-    options = options_lib.ResizeOptions(method=method, antialias=antialias,
-                                        dtype=dtype).with_dtype("float32")
-    scale = augment.check_range("scale", scale, 0.0, 1.0)
-    ratio = augment.check_range("ratio", ratio, 0.0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    size, options, scale, ratio = maps.random_crop_settings(height, width, scale, ratio,
+                                                            method, antialias, seed, dtype)
     bk = backend_lib.get("tensorflow")
 
     def box_of(index, shape):
-        uniforms = tf.random.stateless_uniform(
-            [1, augment.ATTEMPTS, 4],
-            seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)]))
-        box = augment.random_resized_crop_boxes(bk, uniforms, shape[:1], shape[1:2], scale,
-                                                ratio)
+        box = augment.random_resized_crop_boxes(bk, maps.crop_uniforms(seed, index, 1),
+                                                shape[:1], shape[1:2], scale, ratio)
         return [box[k][0] for k in ("box_y", "box_x", "box_h", "box_w")]
 
     def jpeg_window(contents, index):
@@ -402,12 +394,7 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
         return crop(image, tf.stack(box_of(index, tf.shape(image)[:2])))
 
     def fn(index=None, *element):
-        if not element or index is None or not isinstance(index, tf.Tensor) or (
-                index.dtype not in (tf.int32, tf.int64)) or index.shape.rank != 0:
-            raise ValueError(
-                "decode_random_resized_crop_fn maps `(index, element)` pairs: use "
-                "`dataset.enumerate().map(decode_random_resized_crop_fn(...))` (the index "
-                "seeds each element's box).")
+        maps.check_enumerated("decode_random_resized_crop_fn", index, element)
         name = _elements.element_name(element, name_key)
 
         def transform(contents):

@@ -191,13 +191,8 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
     """
     import tensorflow as tf
 
-    size = options_lib.check_size(height, width)
-    options = options_lib.ResizeOptions(method=method, antialias=antialias,
-                                        dtype=dtype).with_dtype("float32")
-    scale = augment.check_range("scale", scale, 0.0, 1.0)
-    ratio = augment.check_range("ratio", ratio, 0.0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    size, options, scale, ratio = random_crop_settings(height, width, scale, ratio, method,
+                                                       antialias, seed, dtype)
     data_format = options_lib.check_data_format(data_format)
     box_format = annotations.check_box_format(bounding_box_format)
     bk = backend_lib.get("tensorflow")
@@ -205,9 +200,7 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
     def geometry_at(index):
         def geometry(batch):
             n = tf.shape(batch.raw)[0]
-            uniforms = tf.random.stateless_uniform(
-                tf.stack([n, augment.ATTEMPTS, 4]),
-                seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)]))
+            uniforms = crop_uniforms(seed, index, n)
             zeros = tf.zeros([n], tf.int32)
             boxes = augment.random_resized_crop_boxes(
                 bk, uniforms, batch.heights + zeros, batch.widths + zeros, scale, ratio)
@@ -225,12 +218,7 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
         return transform
 
     def fn(index=None, *element):
-        if not element or index is None or not isinstance(index, tf.Tensor) or (
-                index.dtype not in (tf.int32, tf.int64)) or index.shape.rank != 0:
-            raise ValueError(
-                "random_resized_crop_fn maps `(index, element)` pairs: use "
-                "`dataset.enumerate().map(random_resized_crop_fn(...))` (the index seeds "
-                "each element's box).")
+        check_enumerated("random_resized_crop_fn", index, element)
         inputs = _elements.keras_dict(element)
         if inputs is not None:
             return _ops.transform_dict(bk, inputs, size, options, geometry_at(index), False,
@@ -238,6 +226,38 @@ def random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3
         return _elements.map_image(transform_at(index), image_key)(*element)
 
     return fn
+
+
+def random_crop_settings(height, width, scale, ratio, method, antialias, seed, dtype):
+    """RandomResizedCrop's arguments, validated: `(size, options, scale, ratio)`."""
+    size = options_lib.check_size(height, width)
+    options = options_lib.ResizeOptions(method=method, antialias=antialias,
+                                        dtype=dtype).with_dtype("float32")
+    scale = augment.check_range("scale", scale, 0.0, 1.0)
+    ratio = augment.check_range("ratio", ratio, 0.0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    return size, options, scale, ratio
+
+
+def crop_uniforms(seed, index, n):
+    """The `(n, ATTEMPTS, 4)` uniforms of element `index`'s boxes (stateless seed)."""
+    import tensorflow as tf
+
+    return tf.random.stateless_uniform(
+        tf.stack([n, augment.ATTEMPTS, 4]),
+        seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)]))
+
+
+def check_enumerated(name, index, element):
+    """A map function of `(index, element)` pairs was given them."""
+    import tensorflow as tf
+
+    if not element or index is None or not isinstance(index, tf.Tensor) or (
+            index.dtype not in (tf.int32, tf.int64)) or index.shape.rank != 0:
+        raise ValueError(
+            f"{name} maps `(index, element)` pairs: use `dataset.enumerate().map({name}"
+            "(...))` (the index seeds each element's box).")
 
 
 def random_resized_crop(height, width, seed=0, rerandomize_each_iteration=True,
