@@ -423,6 +423,26 @@ def _decode_rare(contents, fill_value, label, limit):
     return image
 
 
+def _label(name):
+    """`name` as a string tensor for error messages ("" when None)."""
+    label = tf.constant("") if name is None else tf.convert_to_tensor(name)
+    return label if label.dtype == tf.string else tf.strings.as_string(label)
+
+
+def jpeg_shape(contents, name=None, max_pixels=MAX_PIXELS):
+    """A JPEG header's `(height, width, channels)` (int32); with `max_pixels`, an image
+    larger than that is refused, naming `name` (the decompression bomb guard)."""
+    shape = tf.image.extract_jpeg_shape(contents)
+    if max_pixels is None:
+        return shape
+    wide = tf.cast(shape[:2], tf.int64)
+    check = tf.debugging.Assert(tf.reduce_prod(wide) <= int(max_pixels), [
+        "Cannot decode image", _label(name), ": JPEG of (height, width)", wide,
+        f"pixels exceeds max_pixels={int(max_pixels)} (decompression bomb guard)."])
+    with tf.control_dependencies([check]):
+        return tf.identity(shape)
+
+
 def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_PIXELS):
     """Decodes one encoded image to uint8 `(H, W, 3)`.
 
@@ -442,23 +462,13 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
             own error. `data.decode_images` and serving catch both per element.
     """
     contents = tf.convert_to_tensor(contents, tf.string)
-    label = tf.constant("") if name is None else tf.convert_to_tensor(name)
-    if label.dtype != tf.string:
-        label = tf.strings.as_string(label)
+    label = _label(name)
     limit = None if max_pixels is None else int(max_pixels)
 
     def jpeg():
-        shape = None if limit is None and size is None else tf.image.extract_jpeg_shape(
-            contents)  # the header, parsed once for the guard and the DCT ratio
-        if limit is not None:
-            wide = tf.cast(shape[:2], tf.int64)
-            check = tf.debugging.Assert(tf.reduce_prod(wide) <= limit, [
-                "Cannot decode image", label, ": JPEG of (height, width)", wide,
-                f"pixels exceeds max_pixels={limit} (decompression bomb guard)."])
-            deps = [check]
-        else:
-            deps = []
-        with tf.control_dependencies(deps):
+        shape = None if limit is None and size is None else jpeg_shape(
+            contents, label, limit)  # the header, parsed once for the guard and the DCT ratio
+        with tf.control_dependencies([] if limit is None else [shape]):
             if size is None:
                 return tf.io.decode_jpeg(contents, channels=3)
             return tf.switch_case(jpeg_ratio_index(contents, size, shape), [

@@ -277,3 +277,15 @@ def test_decode_random_resized_crop_needs_the_index():
     with pytest.raises(ValueError, match="enumerate"):
         tf.data.Dataset.from_tensor_slices([b"x"]).map(
             data.decode_random_resized_crop_fn(8, 8))
+
+
+def test_decode_random_resized_crop_refuses_a_jpeg_bomb_naming_the_element():
+    import corpus
+
+    bomb = next(k for k in corpus.build() if k.name == "JPEG declaring 60000x60000")
+    ds = tf.data.Dataset.from_tensor_slices(
+        {"image": [bomb.data], "path": ["photos/bomb.jpg"]}).enumerate()
+    fn = data.decode_random_resized_crop_fn(8, 8, name_key="path")
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"photos/bomb.jpg.*exceeds max_pixels"):
+        list(ds.map(fn))

@@ -20,6 +20,6 @@ from keras_resize_layers.data.maps import (random_resized_crop, random_resized_c
 
 __all__ = ["resize_fn", "random_resized_crop_fn", "random_resized_crop", "side_size",
            "resize_to_side", "resize_to_side_fn", "decode_fn", "decode_and_resize_fn",
-           "batched_decode_and_resize", "decode_random_resized_crop_fn", "decode_random_resized_crop",
-           "decode_images", "DecodedImages", "to_ragged",
+           "batched_decode_and_resize", "decode_random_resized_crop_fn",
+           "decode_random_resized_crop", "decode_images", "DecodedImages", "to_ragged",
            "image_dataset_from_directory"]

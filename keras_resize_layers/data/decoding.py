@@ -332,10 +332,12 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
     decoded only inside that window (`tf.image.decode_and_crop_jpeg`), at the largest DCT
     scale 1/r (r = 2, 4, 8) that keeps the window at least twice the output size, and the
     window is resized to `(height, width)`. At a scale 1/r the box is snapped outward to
-    multiples of r (fewer than r pixels per side of a box at least 2r times the output). Pixels stay
-    within about a grey level on average of full decode + `resized_crop` of that box (the
-    chroma upsampling at the window's edges and the DCT scaling differ). Other formats are
-    decoded whole and cropped: the same pixels as those two steps.
+    multiples of r (fewer than r pixels per side of a box at least 2r times the output).
+    Pixels stay within about a grey level on average of full decode + `resized_crop` of
+    that box (the chroma upsampling at the window's edges and the DCT scaling differ).
+    Other formats are decoded whole and cropped: the same pixels as those two steps. Bad
+    input is refused as `decode.decode_image` refuses it (a JPEG over `decode.MAX_PIXELS`
+    included), naming the element with `name_key`.
 
     Args:
         height, width: output size.
@@ -360,8 +362,8 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
                                                 shape[:1], shape[1:2], scale, ratio)
         return [box[k][0] for k in ("box_y", "box_x", "box_h", "box_w")]
 
-    def jpeg_window(contents, index):
-        shape = tf.cast(tf.image.extract_jpeg_shape(contents)[:2], tf.int32)
+    def jpeg_window(contents, index, name):
+        shape = decode.jpeg_shape(contents, name)[:2]  # refuses decompression bombs
         y, x, h, w = box_of(index, shape)
         # The largest DCT scale 1/r with the box still twice the output at 1/r.
         fits = [tf.logical_and(h >= 2 * r * size[0], w >= 2 * r * size[1]) for r in (2, 4, 8)]
@@ -399,7 +401,7 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
 
         def transform(contents):
             is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), b"\xff\xd8\xff")
-            out = tf.cond(is_jpeg, lambda: jpeg_window(contents, index),
+            out = tf.cond(is_jpeg, lambda: jpeg_window(contents, index, name),
                           lambda: whole(contents, index, name))
             return tf.ensure_shape(out, [size[0], size[1], 3])
 
