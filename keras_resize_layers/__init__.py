@@ -13,12 +13,19 @@ the public modules call), `_dispatch` (picks the implementation), `_tf`
 Keras/TensorFlow APIs).
 """
 
+import sys as _sys
+
 from keras_resize_layers._core.options import METHODS, POLICIES, ResizeOptions
 from keras_resize_layers._ops import resize, resized_crop
 from keras_resize_layers.migration import (augmentation_from_image_data_generator,
                                            replace_resizing)
 
 __version__ = "0.1.0"
+
+if _sys.modules.get("tensorflow") is not None:  # no import here: the layers run without it
+    from keras_resize_layers import _compat
+
+    _compat.call_library_code_as_written()
 
 _SUBMODULES = ("layers", "data", "decode", "serving", "distributed", "migration", "audit")
 

@@ -178,6 +178,24 @@ def in_save_context():
     return True if check is None else bool(check())
 
 
+@functools.lru_cache(maxsize=None)
+def call_library_code_as_written():
+    """Puts this package on AutoGraph's list of modules it calls as written instead of
+    converting (TensorFlow and Keras are on it): the library's graph code is explicit
+    (`tf.cond`, `tf.while_loop`), and converting it made the first trace in each process
+    seconds slower. Called once TensorFlow is imported. Returns False without TensorFlow's
+    `CONVERSION_RULES` (a release that moved it): the same results, slower first traces."""
+    config = _private("tensorflow.python.autograph.core", "config")
+    rule = _private("tensorflow.python.autograph.core.config_lib", "DoNotConvert")
+    if config is None or rule is None or not isinstance(
+            getattr(config, "CONVERSION_RULES", None), tuple):
+        return False
+    package = __name__.split(".")[0]
+    if not any(isinstance(r, rule) and r.matches(package) for r in config.CONVERSION_RULES):
+        config.CONVERSION_RULES = (rule(package),) + config.CONVERSION_RULES
+    return True
+
+
 def keras_private_names():
     """Which private names this Keras release provides (for tests and bug reports)."""
     return types.SimpleNamespace(
@@ -188,6 +206,8 @@ def keras_private_names():
         in_save_context=_save_context_check() is not None
         if "tensorflow" in sys.modules else None,
         fast_start_map=_one_device_map_class() is not None
+        if "tensorflow" in sys.modules else None,
+        autograph_rules=call_library_code_as_written()
         if "tensorflow" in sys.modules else None)
 
 

@@ -22,6 +22,8 @@ SavedModel.
 
 import tensorflow as tf
 
+from keras_resize_layers import _tf  # noqa: F401  (AutoGraph calls this package as written)
+
 __all__ = ["decode_image", "inspect", "reason_of_failure", "sniff_format", "jpeg_ratio_index",
            "FORMATS", "MAX_PIXELS", "RATIOS"]
 

@@ -12,6 +12,8 @@ import queue
 
 import tensorflow as tf
 
+from keras_resize_layers import _tf  # noqa: F401  (AutoGraph calls this package as written)
+
 logger = logging.getLogger(__name__)
 __all__ = ["distribute", "Delivery", "STARTUP_S"]
 

@@ -19,7 +19,29 @@ from keras_resize_layers.layers import RandomResizedCrop, Resize
 def test_this_keras_provides_the_private_names():
     names = _compat.keras_private_names()
     assert names.DynamicBackend and names.DataLayer and names.GraphOrParentsInXlaContext
-    assert names.in_save_context and names.fast_start_map
+    assert names.in_save_context and names.fast_start_map and names.autograph_rules
+
+
+def test_autograph_calls_the_library_as_written():
+    """AutoGraph converts a user's function but calls the library's functions as written
+    (TensorFlow's own rule list, which holds TensorFlow and Keras): the user's Python
+    `if` on a tensor still becomes a `tf.cond`, the library's graph code is not rewritten."""
+    from tensorflow.python.autograph.impl import conversion
+
+    for fn in (resize, data.resize_fn(8, 8), data.decode_and_resize_fn(8, 8),
+               data.random_resized_crop_fn(8, 8, seed=1)):
+        assert conversion.is_allowlisted(fn), fn
+    assert not conversion.is_allowlisted(test_autograph_calls_the_library_as_written)
+
+    @tf.function
+    def user(x, flip):
+        if flip:  # a tensor: AutoGraph makes this a tf.cond
+            x = x[:, ::-1]
+        return resize(x, (4, 6))
+
+    x = tf.constant(np.arange(2 * 8 * 12 * 3, dtype=np.float32).reshape(2, 8, 12, 3))
+    np.testing.assert_allclose(user(x, tf.constant(True)).numpy(),
+                               resize(x[:, ::-1], (4, 6)).numpy(), atol=1e-4)
 
 
 def test_ops_backend_fallback_gives_the_same_pixels(photos):
@@ -64,13 +86,15 @@ FALLBACK_SCRIPT = r"""
 import importlib, json, sys
 import numpy as np
 BLOCKED = {"keras.src.utils.backend_utils", "keras.src.layers.preprocessing.data_layer",
-           "keras.src.layers.preprocessing.tf_data_layer", "tensorflow.python.ops.control_flow_util"}
+           "keras.src.layers.preprocessing.tf_data_layer", "tensorflow.python.ops.control_flow_util",
+           "tensorflow.python.autograph.core"}
 real = importlib.import_module
 importlib.import_module = lambda name, *a, **k: (
     (_ for _ in ()).throw(ImportError(name)) if name in BLOCKED else real(name, *a, **k))
 from keras_resize_layers import _compat
 importlib.import_module = real
 assert _compat.DataLayer is _compat.FallbackDataLayer and _compat._DYNAMIC_BACKEND is None
+assert _compat.call_library_code_as_written() is False  # AutoGraph converts the library
 import keras, tensorflow as tf
 from keras_resize_layers import data
 from keras_resize_layers.layers import RandomResizedCrop, Resize

@@ -1,6 +1,6 @@
 """Every Python block of README.md and docs/*.md runs as written, in README / guide
-order, one fresh process per file (`tests/docs_blocks.py`); a `print(...)  # text` line
-must print that text. A shell block that starts with "# from the repository root, after
+order, all files in one fresh process (`tests/docs_blocks.py`), each file in a folder of
+its own; a `print(...)  # text` line must print that text. A shell block that starts with "# from the repository root, after
 command 1 and the Python block above" runs right after that block, in the same folder,
 whose `.venv` is this environment."""
 
@@ -28,19 +28,22 @@ def test_readme_opens_with_a_short_quick_start():
     assert any(kind == "bash" for _, kind, _ in serving)  # the export, then saved_model_cli
 
 
-@pytest.mark.parametrize("path", [f for f in FILES if docs_blocks.blocks(
-    f.read_text(encoding="utf-8"))], ids=lambda p: p.name)
-def test_every_block_runs(path, tmp_path):
+def test_every_block_runs(tmp_path):
+    """All files in one process (`docs_blocks.py`), each in a folder of its own."""
+    paths = [f for f in FILES if docs_blocks.blocks(f.read_text(encoding="utf-8"))]
+    assert len(paths) >= 10  # README and the guides
     (tmp_path / ".venv").symlink_to(sys.prefix)
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, str(RUNNER), str(path)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=900, env=env)
+    result = subprocess.run([sys.executable, str(RUNNER), *map(str, paths)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=1500, env=env)
     assert result.returncode == 0, result.stderr[-4000:]
-    results = json.loads(result.stdout.strip().splitlines()[-1])
-    assert results, f"{path.name}: no block ran"
-    failed = [f"{path.name} line {r['line']} ({r['kind']})"
+    by_file = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sorted(by_file) == sorted(p.name for p in paths)
+    failed = [f"{name} line {r['line']} ({r['kind']})"
               + (f": not printed {r['missing']}" if r["missing"] else "")
-              + f"\n{r['output']}" for r in results if not r["ok"]]
+              + f"\n{r['output']}" for name, results in by_file.items() for r in results
+              if not r["ok"]]
+    assert all(by_file.values()), [name for name, results in by_file.items() if not results]
     assert not failed, "\n\n".join(failed)
 
 

@@ -172,11 +172,12 @@ def test_image_sizes_with_a_dict_input_is_refused():
             layer(images, image_sizes=[[8, 8]])
 
 
+@pytest.mark.backends("tensorflow")  # names its backends itself: once is enough
 @pytest.mark.parametrize("backend_name", ["jax", "torch"])
 def test_per_image_taps_on_jax_and_torch_match_the_matmul(backend_name):
     """Padded batches with `image_sizes` and per-image boxes on the other
     backends run per-image taps (static K from the canvas), equal to the dense
-    matmul; here so that CI's second environment (PyTorch) runs it too."""
+    matmul on TensorFlow, in one process."""
     pytest.importorskip(backend_name)
     import keras_resize_layers as krl
 
