@@ -6,8 +6,8 @@ SavedModel.
 
 - Formats: JPEG (baseline, progressive, grayscale, CMYK), PNG (1-16 bit, gray,
   gray+alpha, palette with transparency, RGB, RGBA), GIF (first frame), BMP
-  (1/4/8-bit palette, 24-bit, 32-bit with or without an alpha mask, 16-bit
-  bit fields; read by this module, not by TF's BMP decoder, which misreads
+  (1/4/8-bit palette, RLE8/RLE4, 24-bit, 32-bit with or without an alpha mask,
+  16-bit bit fields; read by this module, not by TF's BMP decoder, which misreads
   them) and WebP (lossy, lossless, alpha; the first frame of an animation,
   rebuilt as a still image because TF's WebP decoder corrupts the heap on
   animations). Bytes after an image's end marker are ignored.
@@ -185,9 +185,10 @@ def _bmp_problem(f, length):
     bpp, comp = f["bpp"], f["compression"]
     supported_bpp = tf.reduce_any(tf.equal(bpp, tf.constant([1, 4, 8, 16, 24, 32], tf.int64)))
     fields = tf.equal(comp, 3) | tf.equal(comp, 6)
-    ok_comp = tf.equal(comp, 0) | (fields & (tf.equal(bpp, 16) | tf.equal(bpp, 32)))
+    rle = (tf.equal(comp, 1) & tf.equal(bpp, 8)) | (tf.equal(comp, 2) & tf.equal(bpp, 4))
+    ok_comp = tf.equal(comp, 0) | rle | (fields & (tf.equal(bpp, 16) | tf.equal(bpp, 32)))
     stride = (tf.abs(f["width"]) * bpp + 31) // 32 * 4
-    needed = f["offset"] + stride * tf.abs(f["height"])
+    needed = f["offset"] + tf.where(rle, tf.constant(0, tf.int64), stride * tf.abs(f["height"]))
     return tf.where(
         tf.logical_not(tf.reduce_any(tf.equal(f["header"], tf.constant(
             [12, 40, 52, 56, 64, 108, 124], tf.int64)))),
@@ -195,10 +196,10 @@ def _bmp_problem(f, length):
             tf.logical_not(supported_bpp),
             tf.strings.join(["unsupported BMP bit depth (", tf.strings.as_string(bpp),
                              " bits per pixel)"]),
-            tf.where(tf.equal(comp, 1) | tf.equal(comp, 2),
-                     "RLE-compressed BMP is not supported",
-                     tf.where(tf.logical_not(ok_comp), "unsupported BMP compression",
-                              tf.where(needed > length, "truncated BMP pixel data", "")))))
+            tf.where(tf.logical_not(ok_comp), tf.strings.join([
+                "unsupported BMP compression (", tf.strings.as_string(comp), " with ",
+                tf.strings.as_string(bpp), " bits per pixel)"]),
+                     tf.where(needed > length, "truncated BMP pixel data", ""))))
 
 
 def inspect(contents, max_pixels=MAX_PIXELS, jpeg=True):
@@ -310,22 +311,28 @@ def _to_rgb(image, fill_value):
 
 def _decode_bmp(contents, fill_value):
     """BMP -> uint8 (H, W, 3), as Pillow reads it: palette colours for 1/4/8
-    bits, the 4th byte of 32-bit BI_RGB ignored (reserved), alpha only with a
-    declared alpha mask, bit fields scaled to 0..255. Two vectorised paths
-    (palette, direct) keep the graph small."""
+    bits (stored or RLE8/RLE4-compressed), the 4th byte of 32-bit BI_RGB ignored
+    (reserved), alpha only with a declared alpha mask, bit fields scaled to
+    0..255. Two vectorised paths (palette, direct) keep the graph small."""
     r = _Reader(contents)
     f = _bmp_fields(r)
     width, height, bpp = tf.abs(f["width"]), tf.abs(f["height"]), f["bpp"]
-    stride = (width * bpp + 31) // 32 * 4
-    rows = tf.reshape(r.bytes(f["offset"], stride * height), tf.stack([height, stride]))
-    rows = tf.cond(f["height"] > 0, lambda: tf.reverse(rows, [0]), lambda: rows)
     x = tf.range(width, dtype=tf.int64)
 
-    def palette():
+    def stored_rows():
+        stride = (width * bpp + 31) // 32 * 4
+        rows = tf.reshape(r.bytes(f["offset"], stride * height), tf.stack([height, stride]))
+        return tf.cond(f["height"] > 0, lambda: tf.reverse(rows, [0]), lambda: rows)
+
+    def unpacked():
         bits = x * bpp
-        byte = tf.gather(rows, bits // 8, axis=1)
-        index = tf.bitwise.right_shift(byte, 8 - bpp - bits % 8) % tf.bitwise.left_shift(
+        byte = tf.gather(stored_rows(), bits // 8, axis=1)
+        return tf.bitwise.right_shift(byte, 8 - bpp - bits % 8) % tf.bitwise.left_shift(
             tf.constant(1, tf.int64), bpp)
+
+    def palette():
+        index = tf.cond(tf.equal(f["compression"], 0), unpacked,
+                        lambda: _rle_indices(contents))
         entry = tf.where(f["core"], tf.constant(3, tf.int64), 4)
         count = tf.where(f["colors"] > 0, f["colors"], tf.bitwise.left_shift(
             tf.constant(1, tf.int64), bpp))
@@ -338,7 +345,7 @@ def _decode_bmp(contents, fill_value):
         k = tf.range(4, dtype=tf.int64)
         columns = x[:, None] * nbytes + tf.minimum(k, nbytes - 1)
         weights = tf.where(k < nbytes, tf.bitwise.left_shift(tf.constant(1, tf.int64), 8 * k), 0)
-        px = tf.reduce_sum(tf.gather(rows, columns, axis=1) * weights, -1)
+        px = tf.reduce_sum(tf.gather(stored_rows(), columns, axis=1) * weights, -1)
         fields = tf.equal(f["compression"], 3) | tf.equal(f["compression"], 6)
         sixteen = tf.equal(bpp, 16)
         default = [tf.where(sixteen, tf.constant(m16, tf.int64), m32)
@@ -352,6 +359,98 @@ def _decode_bmp(contents, fill_value):
 
     image = tf.cond(bpp <= 8, palette, direct)
     return tf.reshape(image, tf.stack([height, width, 3]))
+
+
+_RLE_STEPS = 32  # pointer-doubling rounds: follows command chains of up to 2**32 steps
+
+
+@tf.function(autograph=False, input_signature=[tf.TensorSpec([], tf.string)])
+def _rle_indices(contents):
+    """Palette indices (height, width), top row first, of an RLE8 or RLE4 BMP, as
+    Pillow decodes it: a flat stream of indices in which a run emits `count`
+    copies (RLE4: two alternating nibbles), an absolute run its literal indices
+    (then the file position aligned to 2 bytes), end of line pads with index 0 to
+    the next multiple of the width, a delta skips `dx + dy * width` pixels, end of
+    bitmap stops; pixels never written are index 0 (Pillow refuses a stream that
+    ends early, the format allows it). Data that ends before the end-of-bitmap mark
+    with pixels left, or a run that Pillow would cut at the end of its row (a
+    malformed stream), raises `InvalidArgumentError` saying which.
+
+    No loop (loops slow every tf.data decoding graph, BUILD_NOTES): the command
+    chain is found for all byte positions at once by pointer doubling. One function
+    traced once per process: the decoding graphs that hold it only call it."""
+    r = _Reader(contents)
+    f = _bmp_fields(r)
+    width, height = tf.abs(f["width"]), tf.abs(f["height"])
+    rle4 = tf.equal(f["compression"], 2)
+    start = f["offset"]
+    data = r.bytes(start, tf.maximum(r.length - start, 0))
+    n = tf.size(data, out_type=tf.int64)
+    padded = tf.concat([data, tf.zeros([4], tf.int64)], 0)
+    pos = tf.range(n)
+    first, second = tf.gather(padded, pos), tf.gather(padded, pos + 1)
+    literal_bytes = tf.where(rle4, (second + 1) // 2, second)
+    after_literal = pos + 2 + literal_bytes
+    after_literal += (start + after_literal) % 2  # word-aligned in the file
+    following = tf.where(first > 0, pos + 2, tf.where(
+        tf.equal(second, 0), pos + 2, tf.where(
+            tf.equal(second, 1), n, tf.where(tf.equal(second, 2), pos + 4, after_literal))))
+    following = tf.where(pos + 2 <= n, tf.minimum(following, n), n)
+    # Positions reached from 0: after round k, those within 2**k commands.
+    jump = tf.concat([following, [n]], 0)
+    reached = tf.cast(tf.equal(tf.range(n + 1), 0), tf.int32)
+    for _ in range(_RLE_STEPS):
+        reached = tf.maximum(reached, tf.math.unsorted_segment_max(reached, jump, n + 1))
+        jump = tf.gather(jump, jump)
+    at = tf.where((reached[:-1] > 0) & (pos + 2 <= n))[:, 0]
+    a, b = tf.gather(first, at), tf.gather(second, at)
+    run, escape = a > 0, tf.equal(a, 0)
+    eol = escape & tf.equal(b, 0)
+    delta = escape & tf.equal(b, 2) & (at + 4 <= n)
+    literal = escape & (b >= 3)
+    available = tf.where(rle4, 2 * (n - at - 2), n - at - 2)
+    count = tf.where(run, a, tf.where(literal, tf.minimum(b, available), 0))
+    dx, dy = tf.gather(padded, at + 2), tf.gather(padded, at + 3)
+    advance = count + tf.where(delta, dx + dy * width, 0)
+    # End of line pads to the next multiple of the width: after the previous one
+    # the stream sat on a multiple, so its pad depends only on what came since.
+    before = tf.cumsum(advance, exclusive=True)
+    since = tf.gather(before, tf.where(eol)[:, 0])
+    pad_at_eol = -(since - tf.concat([[0], since[:-1]], 0)) % width
+    pad = tf.scatter_nd(tf.where(eol), pad_at_eol, tf.shape(advance, out_type=tf.int64))
+    length = before + tf.cumsum(pad, exclusive=True)  # stream length before each command
+    # Pillow's column: from the last end of line or delta, without wrapping.
+    resync = eol | delta
+    synced = tf.concat([[0], tf.gather(length + pad + tf.where(delta, advance, 0),
+                                       tf.where(resync)[:, 0])], 0)
+    segment = tf.cumsum(tf.cast(resync, tf.int64), exclusive=True)
+    column = length - tf.gather(synced, segment) // width * width
+    total = width * height
+    cut = run & (length < total) & (column + a > width)
+    ended = tf.reduce_any(escape & tf.equal(b, 1))
+    filled = tf.reduce_max(tf.concat([length + advance + pad, [0]], 0)) >= total
+    checks = [tf.debugging.Assert(tf.logical_not(tf.reduce_any(cut)), [
+        "BMP RLE run past the end of its row at byte", tf.gather(at, tf.argmax(
+            tf.cast(cut, tf.int32))) + start]),
+        tf.debugging.Assert(ended | filled, [
+            "truncated BMP RLE data: it ends before the end-of-bitmap mark"])]
+    # Every pixel written inside the image (runs are disjoint stretches of the
+    # stream; what lies past its end is never made): its command, its place in
+    # the run, its value.
+    written = tf.minimum(count, tf.maximum(total - length, 0))
+    which = tf.repeat(tf.range(tf.size(at, out_type=tf.int64)), written)
+    offset = tf.range(tf.size(which, out_type=tf.int64)) - tf.gather(
+        tf.cumsum(written, exclusive=True), which)
+    is_literal = tf.gather(literal, which)
+    source = tf.where(is_literal, tf.gather(at, which) + 2 + tf.where(rle4, offset // 2, offset),
+                      tf.gather(at, which) + 1)
+    byte = tf.gather(padded, source)
+    value = tf.where(rle4, tf.where(offset % 2 == 0, byte // 16, byte % 16), byte)
+    with tf.control_dependencies(checks):
+        flat = tf.scatter_nd((tf.gather(length, which) + offset)[:, None], value,
+                             tf.reshape(total, [1]))
+    rows = tf.reshape(flat, tf.stack([height, width]))
+    return tf.cond(f["height"] > 0, lambda: tf.reverse(rows, [0]), lambda: rows)
 
 
 def _mask_channel(px, mask):

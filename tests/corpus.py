@@ -78,6 +78,37 @@ def bmp_bytes(rows, bpp, width, height, palette=None, compression=0, masks=None,
             + rows)
 
 
+def rle_bytes(indices, rle4=False):
+    """An RLE8 (or RLE4) stream of palette indices (top row first), as Windows and
+    GIMP write them: runs of repeats, absolute runs (word-aligned) between them, an
+    end of line after each row (stored bottom-up) and an end of bitmap."""
+    out = bytearray()
+    for row in indices[::-1].tolist():
+        i = 0
+        while i < len(row):
+            same = 1
+            while i + same < len(row) and same < 255 and row[i + same] == row[i]:
+                same += 1
+            if same >= 3 or len(row) - i < 3:
+                out += bytes([same, row[i] * 17 if rle4 else row[i]])
+                i += same
+                continue
+            end = i + 3
+            while end < len(row) and end - i < 254 and not (
+                    end + 2 < len(row) and row[end] == row[end + 1] == row[end + 2]):
+                end += 1
+            literal = row[i:end]
+            if rle4:
+                packed = bytes(16 * literal[k] + (literal[k + 1] if k + 1 < len(literal) else 0)
+                               for k in range(0, len(literal), 2))
+            else:
+                packed = bytes(literal)
+            out += bytes([0, len(literal)]) + packed + b"\0" * (len(packed) % 2)
+            i = end
+        out += b"\0\0"
+    return bytes(out + b"\0\1")
+
+
 def _pad_rows(rows):
     stride = (len(rows[0]) + 3) // 4 * 4
     return b"".join(bytes(r).ljust(stride, b"\0") for r in rows)
@@ -200,8 +231,17 @@ def build(seed=0):
     bad("GIF truncated", gif[: len(gif) // 2], "decoder rejected")
     bmp = _save(pil, "BMP")
     bad("BMP truncated", bmp[: len(bmp) // 2], "truncated BMP")
-    bad("BMP RLE8", bmp_bytes(b"\x00\x01", 8, w, h, palette=[(0, 0, 0)] * 2, compression=1),
-        "RLE")
+    quantized = pil.quantize(256)
+    colours = np.array(quantized.getpalette()[:768]).reshape(-1, 3)
+    good("BMP RLE8", bmp_bytes(rle_bytes(np.asarray(quantized)), 8, w, h,
+                               palette=[tuple(c) for c in colours], compression=1))
+    quantized = pil.quantize(16)
+    colours = np.array(quantized.getpalette()[:48]).reshape(-1, 3)
+    good("BMP RLE4", bmp_bytes(rle_bytes(np.asarray(quantized), rle4=True), 4, w, h,
+                               palette=[tuple(c) for c in colours], compression=2))
+    bad("BMP RLE8 run past the end of its row", bmp_bytes(
+        bytes([w + 5, 1, 0, 1]), 8, w, h, palette=[(0, 0, 0), (9, 9, 9)], compression=1),
+        "decoder rejected")
     webp = _save(pil, "WEBP", quality=90)
     bad("WebP truncated", webp[: len(webp) // 2], "truncated WebP")
     return kinds

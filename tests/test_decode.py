@@ -154,3 +154,63 @@ def test_decode_images_raise_names_index_and_reason(photos):
         list(data.decode_images(truncated, name_key="path"))
     with pytest.raises(ValueError, match="on_error"):
         data.decode_images(ds, on_error="ignore")
+
+
+def _rle_bmp(stream, bpp, width, height, gap=0):
+    """An RLE BMP (compression 1 for 8 bits, 2 for 4) with 16 grey levels; `gap` bytes
+    between the palette and the pixel data (an odd gap puts the data at an odd offset)."""
+    import struct
+
+    table = b"".join(bytes([17 * i, 17 * i, 17 * i, 0]) for i in range(16))
+    offset = 14 + 40 + len(table) + gap
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, bpp, 1 if bpp == 8 else 2,
+                       len(stream), 2835, 2835, 16, 0)
+    return (b"BM" + struct.pack("<IHHI", offset + len(stream), 0, 0, offset) + info + table
+            + b"\0" * gap + stream)
+
+
+RLE_STREAMS = {  # (bits per pixel, width, height, gap, stream[, the same image written out
+    # in full for Pillow, which refuses a stream that ends before the image is filled])
+    "runs, end of line, end of bitmap": (8, 5, 3, 0, b"\x05\x01\x00\x00\x02\x03\x03\x04"
+                                                     b"\x00\x00\x05\x0f\x00\x01"),
+    "absolute run of odd length, aligned": (8, 6, 2, 0, b"\x00\x03\x01\x02\x03\x00\x03\x09"
+                                                        b"\x00\x00\x00\x04\x05\x06\x07\x08"
+                                                        b"\x02\x0e\x00\x01"),
+    "absolute run, data at an odd offset": (8, 6, 2, 1, b"\x00\x03\x01\x02\x03\x03\x09\x00"
+                                                        b"\x00\x06\x05\x00\x01"),
+    "delta, a second end of line, early end of bitmap": (
+        8, 7, 4, 0, b"\x02\x03\x00\x02\x02\x01\x02\x0c\x00\x00\x00\x00\x03\x07\x00\x01",
+        b"\x02\x03\x05\x00\x00\x00\x04\x00\x02\x0c\x01\x00\x00\x00\x03\x07\x04\x00\x00\x00"
+        b"\x07\x00\x00\x01"),
+    "the last row without an end of bitmap": (8, 4, 2, 0, b"\x04\x02\x00\x00\x04\x03"),
+    "RLE4 runs of odd length": (4, 7, 2, 0, b"\x07\x1e\x00\x00\x03\x45\x04\x6a\x00\x01"),
+    "RLE4 absolute run, odd count": (4, 8, 2, 0, b"\x00\x05\x12\x34\x50\x00\x03\xff\x00\x00"
+                                                 b"\x08\x9a\x00\x01"),
+    "RLE4 delta": (4, 6, 3, 0, b"\x02\x11\x00\x02\x01\x01\x03\x22\x00\x00\x06\x33\x00\x01"),
+}
+
+
+@pytest.mark.parametrize("name", RLE_STREAMS)
+def test_rle_bmps_decode_as_pillow_reads_them(name):
+    import io
+
+    bpp, width, height, gap, stream, *written_out = RLE_STREAMS[name]
+    contents = _rle_bmp(stream, bpp, width, height, gap)
+    reference = _rle_bmp(written_out[0], bpp, width, height, gap) if written_out else contents
+    expected = np.asarray(Image.open(io.BytesIO(reference)).convert("RGB"))
+    ok, reason, h, w = decode.inspect(contents)
+    assert bool(ok) and (int(h), int(w)) == (height, width), reason.numpy()
+    np.testing.assert_array_equal(decode.decode_image(contents).numpy(), expected)
+    decoded = tf.data.Dataset.from_tensors(contents).map(decode.decode_image)
+    np.testing.assert_array_equal(next(iter(decoded)).numpy(), expected)
+
+
+@pytest.mark.parametrize("stream, message", [
+    (b"\x06\x05\x00\x00\x03\x07\x00\x05\x01\x02", "truncated BMP RLE data"),  # cut mid-run
+    (b"\x06\x05\x00\x00", "truncated BMP RLE data"),  # a row missing, no end of bitmap
+    (b"\x03\x01\x00\x00\x09\x02\x00\x01", r"past the end of its row at byte\] \[122\]")])  # 9 > 6
+def test_malformed_rle_streams_are_refused_saying_why(stream, message):
+    contents = _rle_bmp(stream, 8, 6, 2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        decode.decode_image(contents)
+    assert "BMP decoder rejected" in decode.reason_of_failure(contents).numpy().decode()

