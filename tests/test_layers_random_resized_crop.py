@@ -81,6 +81,7 @@ def test_serialization_and_keras_save(tmp_path, batch):
                                   model.predict(batch, verbose=0))
 
 
+@pytest.mark.backends("tensorflow")  # a TensorFlow function whatever Keras's backend: once
 def test_tf_data_twin_reproducible_across_parallelism(photos):
     images = np.stack([photos["chelsea"]] * 12)
     fn = data.random_resized_crop_fn(32, 32, seed=9)
@@ -99,6 +100,7 @@ def test_tf_data_twin_reproducible_across_parallelism(photos):
     assert len(means) == 12  # per-element boxes
 
 
+@pytest.mark.backends("tensorflow")  # a TensorFlow function whatever Keras's backend: once
 def test_tf_data_twin_boxes_follow_scale(photos):
     image = photos["astronaut"][..., :1]
     fn = data.random_resized_crop_fn(8, 8, scale=(1.0, 1.0), ratio=(1.0, 1.0), seed=0,

@@ -57,6 +57,8 @@ def test_options_and_differing_keywords_clash():
         krl.resize(np.zeros((4, 4, 3)), (2, 2), options={"method": "area"})
 
 
+@pytest.mark.backends("tensorflow")  # mostly tf.data functions: once (the layer's options
+# run on every backend in the tests below)
 def test_every_entry_point_gives_the_keywords_pixels(images):
     expected = np.asarray(krl.resize(images, (16, 24), dtype="uint8", **KEYWORDS))
     np.testing.assert_array_equal(krl.resize(images, (16, 24), options=BICUBIC_CROP),
