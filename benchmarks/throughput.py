@@ -34,6 +34,9 @@ flags.DEFINE_string("target_size", "224x224", "Output size HxW.")
 flags.DEFINE_list("methods", ["bilinear"], "Resampling methods to compare.")
 flags.DEFINE_integer("batch_size", 32, "Images per timed call.")
 flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up; at least 2).")
+flags.DEFINE_string("pillow_simd_dir", None, "A folder holding Pillow-SIMD's `PIL` package "
+                    "(`pip install --target DIR --no-binary :all: pillow-simd`): adds its row, "
+                    "loaded beside Pillow under another name.")
 flags.DEFINE_list("inputs", ["array", "jpeg"], "Which rows: in-memory batches (array), "
                   "encoded-JPEG pipelines (jpeg), or both.")
 
@@ -309,6 +312,13 @@ def host_rows(method, target):
         rows.append((f"Pillow resize {PIL_FILTERS[method]}", "pillow", True, pil, False))
     except ImportError:
         pass
+    simd = _pillow_simd()
+    if simd is not None:
+        simd_filter = getattr(simd, PIL_FILTERS[method])
+        rows.append((f"Pillow-SIMD resize {PIL_FILTERS[method]}", "pillow-simd", True,
+                     lambda batch: np.stack(list(pool.map(lambda im: np.asarray(
+                         simd.fromarray(im).resize((target[1], target[0]), simd_filter)),
+                         batch))), False))
     rows += fast_resizer_rows(method, target, pool)
     try:
         import cv2
@@ -324,6 +334,27 @@ def host_rows(method, target):
     except ImportError:
         pass
     return rows
+
+
+def _pillow_simd():
+    """Pillow-SIMD's `Image` module from `--pillow_simd_dir`, imported as `PIL_SIMD` so that
+    it runs beside Pillow in this process; None without the flag."""
+    folder = FLAGS.pillow_simd_dir if FLAGS.is_parsed() else None
+    if not folder:
+        return None
+    import importlib
+    import importlib.util
+    import sys
+
+    if "PIL_SIMD" not in sys.modules:
+        package = os.path.join(folder, "PIL")
+        spec = importlib.util.spec_from_file_location(
+            "PIL_SIMD", os.path.join(package, "__init__.py"),
+            submodule_search_locations=[package])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["PIL_SIMD"] = module
+        spec.loader.exec_module(module)
+    return importlib.import_module("PIL_SIMD.Image")
 
 
 FIR_FILTERS = {"bilinear": "bilinear", "bicubic": "catmull_rom", "lanczos3": "lanczos3",
@@ -508,7 +539,7 @@ def pipeline_rows(method, target, source):
 
 
 def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
-        output_dir, inputs=("array", "jpeg")):
+        output_dir, kinds=("array", "jpeg")):
     device = Device(device_flag)
     bandwidth = device.bandwidth()
     has_tf = _has_tf() and device.backend == "tensorflow"
@@ -516,10 +547,10 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
     plans = []
     for source in source_sizes:
         for method in methods:
-            if "array" in inputs:
+            if "array" in kinds:
                 rows = array_rows(method, target, device) + host_rows(method, target)
                 plans.append((source, method, "array", rows))
-            if "jpeg" in inputs and has_tf and method in PIL_FILTERS and source[0] >= target[0]:
+            if "jpeg" in kinds and has_tf and method in PIL_FILTERS and source[0] >= target[0]:
                 plans.append((source, method, "jpeg",
                               pipeline_rows(method, target, source)))
     total = sum(len(p[3]) for p in plans)
@@ -628,7 +659,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                      backend=device.backend, versions=_versions()),
         config=dict(source_sizes=[list(s) for s in source_sizes], target=list(target),
                     methods=list(methods), batch_size=batch_size, trials=trials,
-                    quick=quick, inputs=list(inputs)),
+                    quick=quick, inputs=list(kinds)),
         rows=results)
     write(report, output_dir)
     return report
@@ -718,6 +749,7 @@ RATIOS = (
     (("krl Resize layer", True), ("Pillow resize", True)),
     (("krl Resize uint8 out", True), ("fast_image_resize", True)),
     (("krl Resize uint8 out", True), ("libvips", True)),
+    (("krl Resize uint8 out", True), ("Pillow-SIMD", True)),
     (("tf.data batched_decode_and_resize (", True), ("tf.data bare decode_jpeg", None)),
     (("tf.data batched_decode_and_resize (", True), ("Pillow draft + resize", True)),
     (("tf.data batched_decode_and_resize, a fresh", True),
