@@ -9,7 +9,6 @@ Each trial starts one new Python process per variant, alternating which goes fir
 ratio is the median of the per-trial ratios.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import time
 
 import numpy as np
 from absl import app, flags
+
+from benchmarks import report_files
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("trials", 5, "Alternated pairs of fresh processes.")
@@ -60,9 +61,7 @@ def measure(trials):
 def main(argv):
     del argv
     report = measure(FLAGS.trials)
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    with open(os.path.join(FLAGS.output_dir, "first_trace.json"), "w") as f:
-        json.dump(report, f, indent=1)
+    report_files.write_json(FLAGS.output_dir, "first_trace", report)
     r = report["converted_over_shipped"]
     print(f"first element of a new decode_and_resize_fn pipeline in a fresh process: "
           f"{report['median_s']['as shipped']:.2f} s as shipped, "

@@ -11,12 +11,13 @@ ratios are per round (each pair measured in the same round), median (min-max).
 """
 
 import io
-import json
 import os
 import time
 
 import numpy as np
 from absl import app, flags
+
+from benchmarks import report_files
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("trials", 3, "Rounds of the four variants.")
@@ -88,9 +89,7 @@ def measure(trials):
 def main(argv):
     del argv
     report = measure(FLAGS.trials)
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    with open(os.path.join(FLAGS.output_dir, "pipeline_passes.json"), "w") as f:
-        json.dump(report, f, indent=1)
+    report_files.write_json(FLAGS.output_dir, "pipeline_passes", report)
     for key in ("built_per_pass", "new_iterator"):
         r = report[key]
         print(f"batched_decode_and_resize / bare decode, {key.replace('_', ' ')}: "

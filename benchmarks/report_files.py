@@ -4,11 +4,16 @@ import json
 import os
 
 
-def write(output_dir, stem, report, markdown, plot):
-    """`stem.json` and `stem.md` from `report`; `plot(report, output_dir)` draws the PNGs."""
+def write_json(output_dir, stem, report):
+    """`output_dir/stem.json` from `report` (the folder made if needed)."""
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, f"{stem}.json"), "w") as f:
         json.dump(report, f, indent=1)
+
+
+def write(output_dir, stem, report, markdown, plot):
+    """`stem.json` and `stem.md` from `report`; `plot(report, output_dir)` draws the PNGs."""
+    write_json(output_dir, stem, report)
     with open(os.path.join(output_dir, f"{stem}.md"), "w") as f:
         f.write(markdown(report))
     try:
