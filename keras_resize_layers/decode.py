@@ -20,6 +20,8 @@ SavedModel.
   (decompression bombs) never allocate.
 """
 
+import functools
+
 import tensorflow as tf
 
 from keras_resize_layers import _tf  # noqa: F401  (AutoGraph calls this package as written)
@@ -524,6 +526,13 @@ def _decode_rare(contents, fill_value, label, limit):
     return image
 
 
+@functools.lru_cache(maxsize=None)
+def _eager_rare_decoder(fill_value, limit):
+    """`_decode_rare` traced once per setting, for eager `decode_image` calls."""
+    return tf.function(lambda contents, label: _decode_rare(contents, fill_value, label, limit),
+                       autograph=False, input_signature=[tf.TensorSpec([], tf.string)] * 2)
+
+
 def _label(name):
     """`name` as a string tensor for error messages ("" when None)."""
     label = tf.constant("") if name is None else tf.convert_to_tensor(name)
@@ -611,6 +620,9 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
                 lambda: _to_rgb(tf.io.decode_webp(data)[0], fill_value)])
 
         def rare_formats():
+            if tf.executing_eagerly() and isinstance(fill_value, (int, float)):
+                # A nested dataset built per eager call would trace its map each time.
+                return _eager_rare_decoder(float(fill_value), limit)(contents, label)
             return tf.data.Dataset.from_tensors(contents).map(
                 lambda c: _decode_rare(c, fill_value, label, limit)).get_single_element()
 

@@ -21,12 +21,20 @@ def pytest_report_header(config):
         f"{os.path.dirname(keras_resize_layers.__file__)}"
 
 
+def _expected_seconds(item):
+    mark = item.get_closest_marker("slow")
+    return mark.args[0] if mark else 0
+
+
 def pytest_collection_modifyitems(config, items):
-    """Backend coverage: the layer test modules run again under KERAS_BACKEND=jax and torch
+    """Long tests first (see `_expected_seconds`). Backend coverage: the layer test modules run again under KERAS_BACKEND=jax and torch
     (.ci/run); there, tests marked `tensorflow_only` are skipped, the rest must pass. Tests
     marked `backends("jax", ...)` run only under those backends (each run has one)."""
     import keras
 
+    # The longest tests first (`slow(seconds)`, longest first), so that the two
+    # workers never wait on one long test at the end of the run.
+    items.sort(key=lambda item: -_expected_seconds(item))
     backend = keras.backend.backend()
     for item in items:
         only = item.get_closest_marker("backends")

@@ -163,6 +163,7 @@ def test_bad_inputs_get_clear_messages(photos):
     assert 'pip install "keras_resize_layers[bench]"' in reasons["needs-extra"]
 
 
+@pytest.mark.slow(27)
 def test_cli_on_a_folder_with_keras_file_and_savedmodel(tmp_path, photos):
     folder = tmp_path / "photos"
     for label, name in enumerate(["0_red", "1_green", "2_blue"]):

@@ -112,6 +112,7 @@ print(json.dumps([np.asarray(in_model).tolist(), np.asarray(in_tf_data).tolist()
 """
 
 
+@pytest.mark.slow(9)
 def test_the_layers_run_on_the_fallbacks(rng):
     images = [rng.integers(0, 256, s + (3,), dtype=np.uint8) for s in [(30, 40), (45, 20)]]
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")

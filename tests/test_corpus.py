@@ -58,11 +58,13 @@ json.dump(result, open(sys.argv[3], "w"))
 """
 
 
-def _pipeline_pixels(kind):
-    return data.decode_and_resize_fn(*SIZE, policy="crop")(tf.constant(kind.data)).numpy()
+def _pipeline_pixels(kinds):
+    """The training pipeline's pixels of each kind (one traced map for all of them)."""
+    ds = tf.data.Dataset.from_tensor_slices([k.data for k in kinds])
+    return [x.numpy() for x in ds.map(data.decode_and_resize_fn(*SIZE, policy="crop"))]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def outcomes(tmp_path_factory):
     """Every kind through decode_image, decode_images (skip) and serving."""
     tmp = tmp_path_factory.mktemp("corpus")
@@ -116,6 +118,7 @@ def test_bad_files_are_refused_naming_the_element(kind):
         list(data.decode_images(ds, name_key="path"))
 
 
+@pytest.mark.slow(25)
 def test_decode_images_skips_and_counts_exactly_the_bad_files(outcomes):
     assert outcomes["kept"] == [k.name for k in GOOD]
     assert sorted(outcomes["skipped"]) == sorted(k.name for k in BAD)
@@ -126,12 +129,13 @@ def test_decode_images_skips_and_counts_exactly_the_bad_files(outcomes):
 def test_serving_answers_every_good_element_as_training_decodes(outcomes):
     served = outcomes["served"]
     assert served["ok"] == [k.good for k in KINDS]
+    trained = iter(_pipeline_pixels(GOOD))
     for kind, reason, pixels in zip(KINDS, served["reason"], served["pixels"]):
         if kind.good:
             assert reason == ""
             # Same decode (DCT scale included) as the training pipeline; the
             # resize differs only by float rounding (taps vs TF's kernels).
-            np.testing.assert_allclose(np.array(pixels, np.float32), _pipeline_pixels(kind),
+            np.testing.assert_allclose(np.array(pixels, np.float32), next(trained),
                                        atol=1e-4, rtol=0, err_msg=kind.name)
         else:
             assert kind.reason in reason, (kind.name, reason)
@@ -162,6 +166,7 @@ print("survived", n, images.skipped_count)
 """
 
 
+@pytest.mark.slow(20)
 def test_crash_prone_inputs_never_abort_the_process():
     result = subprocess.run([sys.executable, "-c", CRASHERS, HERE], capture_output=True,
                             text=True, timeout=600)

@@ -231,6 +231,7 @@ def _rrc_box(seed, index, height, width):
     return [int(box[k][0]) for k in ("box_y", "box_x", "box_h", "box_w")]
 
 
+@pytest.mark.slow(13)
 def test_decode_random_resized_crop_decodes_the_box_of_random_resized_crop(photos):
     """JPEGs: the window of RandomResizedCrop's box (snapped outward to the DCT grid when a
     scale 1/r is used), within a grey level or so of full decode + `resized_crop` of that

@@ -14,7 +14,7 @@ from keras_resize_layers import data
 SIZE = (24, 32)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def folder(tmp_path_factory):
     """Three classes, nested folders, every Keras format, a non-image file, one size
     (so Keras's own resize to that size is the identity and pixels can be compared)."""
@@ -71,6 +71,7 @@ def test_same_files_labels_and_pixels_as_keras(folder, label_mode):
         np.testing.assert_array_equal(a.astype(np.float32), b)
 
 
+@pytest.mark.slow(8)
 @pytest.mark.parametrize("subset", ["training", "validation", "both"])
 def test_shuffled_splits_match_keras(folder, subset):
     kwargs = dict(validation_split=0.3, subset=subset, seed=11, batch_size=5)
@@ -87,6 +88,7 @@ def test_shuffled_splits_match_keras(folder, subset):
         assert not set(ours[0].file_paths) & set(ours[1].file_paths)
 
 
+@pytest.mark.slow(9)
 def test_images_keep_their_size_and_bad_files_are_skipped_and_counted(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -110,6 +112,7 @@ def test_images_keep_their_size_and_bad_files_are_skipped_and_counted(tmp_path):
     assert [tuple(x.shape) for x in gray] == [s + (1,) for s in sizes] + [(300, 400, 1)]
 
 
+@pytest.mark.slow(10)
 def test_model_trains_on_it_with_resize_inside(folder):
     from keras_resize_layers.layers import Resize
 

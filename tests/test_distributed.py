@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from conftest import encode
@@ -108,6 +109,7 @@ os._exit(0)  # the service client thread may still be blocked on the dead worker
 """
 
 
+@pytest.mark.slow(21)
 def test_killing_a_worker_mid_epoch_never_loses_elements_silently():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run([sys.executable, "-c", KILL_SCRIPT, ROOT], capture_output=True,
@@ -172,6 +174,7 @@ print("LOSS", history.history["loss"] + history_jpeg.history["loss"])
 """
 
 
+@pytest.mark.slow(31)
 def test_training_under_mirrored_strategy_on_two_cpus():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, ROOT],

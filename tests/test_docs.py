@@ -28,6 +28,7 @@ def test_readme_opens_with_a_short_quick_start():
     assert any(kind == "bash" for _, kind, _ in serving)  # the export, then saved_model_cli
 
 
+@pytest.mark.slow(90)
 def test_every_block_runs(tmp_path):
     """All files in one process (`docs_blocks.py`), each in a folder of its own."""
     paths = [f for f in FILES if docs_blocks.blocks(f.read_text(encoding="utf-8"))]

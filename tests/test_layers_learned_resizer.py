@@ -144,6 +144,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow(15)
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_same_outputs_on_jax_and_torch_without_tensorflow(tmp_path, images, backend):
     pytest.importorskip(backend)  # PyTorch: installed by .ci/run

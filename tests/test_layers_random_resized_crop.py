@@ -10,7 +10,7 @@ from keras_resize_layers import data
 from keras_resize_layers.layers import RandomResizedCrop, Resize
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def batch(photos):
     return np.stack([photos["coffee"][:300, :451], photos["chelsea"],
                      photos["astronaut"][:300, :451], photos["chelsea"][::-1]])

@@ -170,26 +170,3 @@ def test_image_sizes_with_a_dict_input_is_refused():
         with pytest.raises(ValueError, match="`image_sizes` is for a batch of images, not a "
                                              "dict input"):
             layer(images, image_sizes=[[8, 8]])
-
-
-@pytest.mark.backends("tensorflow")  # names its backends itself: once is enough
-@pytest.mark.parametrize("backend_name", ["jax", "torch"])
-def test_per_image_taps_on_jax_and_torch_match_the_matmul(backend_name):
-    """Padded batches with `image_sizes` and per-image boxes on the other
-    backends run per-image taps (static K from the canvas), equal to the dense
-    matmul on TensorFlow, in one process."""
-    pytest.importorskip(backend_name)
-    import keras_resize_layers as krl
-
-    rng = np.random.default_rng(11)
-    x = rng.integers(0, 256, (3, 90, 130, 3)).astype(np.uint8)
-    sizes = np.array([[90, 130], [37, 120], [80, 20]], np.int32)
-    boxes = np.array([[0, 0, 90, 130], [10, 20, 5, 7], [3, 4, 80, 100]], np.int32)
-    for policy in ("stretch", "pad"):
-        got = krl.resize(x, (40, 56), policy=policy, image_sizes=sizes, backend=backend_name)
-        ref = krl.resize(x, (40, 56), policy=policy, image_sizes=sizes, backend="tensorflow",
-                         implementation="matmul")
-        np.testing.assert_allclose(np.asarray(got), np.asarray(ref), atol=5e-4, rtol=0)
-    got = krl.resized_crop(x, boxes, (24, 24), backend=backend_name)
-    ref = krl.resized_crop(x, boxes, (24, 24), implementation="matmul")
-    np.testing.assert_allclose(np.asarray(got), np.asarray(ref), atol=5e-4, rtol=0)

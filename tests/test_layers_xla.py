@@ -15,13 +15,13 @@ SIZES = [(40, 50), (60, 30), (33, 33), (70, 80)]
 LABELS = np.array([0, 1, 0, 1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def images():
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (h, w, 3), dtype="uint8") for h, w in SIZES]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def dense(images):
     return np.stack([np.resize(i, (48, 48, 3)) for i in images])
 
@@ -62,6 +62,7 @@ def a_gpu_for_keras(monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", with_gpu)
 
 
+@pytest.mark.slow(8)
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("jit", [True, "auto"])
 def test_tensorflow_jit_compile_with_a_gpu(jit, images, dense, a_gpu_for_keras):

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 PUBLIC = ("layers", "data", "decode", "serving", "distributed", "migration", "audit")
 
 SCRIPT = r"""
@@ -48,6 +50,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow(12)
 def test_submodules_load_lazily():
     env = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,

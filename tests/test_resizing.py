@@ -15,7 +15,7 @@ TOL = 1e-3  # on the 0..255 scale
 SIZES = [(16, 20), (80, 90), (37, 20)]  # shrink, enlarge, mixed from 37x53
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def noise():
     return np.random.default_rng(0).integers(0, 256, (2, 37, 53, 3)).astype("uint8")
 

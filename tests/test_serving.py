@@ -27,7 +27,7 @@ def encode(array, fmt):
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def encoded(photos):
     from skimage import data as skdata
 
@@ -67,6 +67,7 @@ json.dump(out, open(sys.argv[3], "w"))
 """
 
 
+@pytest.mark.slow(22)
 def test_parity_tf_data_model_and_savedmodel_in_a_fresh_process(tmp_path, encoded):
     net, classifier, preprocessor = _models()
     # (a) the tf.data evaluation pipeline built with the map functions.
@@ -149,6 +150,7 @@ def test_bad_elements_are_flagged_and_the_rest_answered(tmp_path, encoded):
     np.testing.assert_allclose(pixels["probabilities"].numpy()[0], probs[4], atol=1e-5)
 
 
+@pytest.mark.slow(12)
 def test_saved_model_cli_lists_the_signatures(tmp_path):
     _, classifier, _ = _models()
     path = serving.export(classifier, str(tmp_path / "m"), class_names=["x", "y", "z"])
@@ -196,6 +198,7 @@ print("ok", out["ok"].numpy().all(), "growth_mib", round(growth))
 """
 
 
+@pytest.mark.slow(23)
 def test_one_huge_image_does_not_pad_the_batch(tmp_path):
     """A valid 12000x12000 PNG (~440 KB) among 7 small ones: peak memory grows
     by about one decoded image (412 MiB), not eight (padding: 3.2 GiB)."""

@@ -140,6 +140,7 @@ def test_tf_data_and_the_layer_use_the_op_and_agree_bit_for_bit(photos):
                                   np.asarray(krl.resize(images[0], (224, 224))))
 
 
+@pytest.mark.slow(9)
 def test_an_exported_model_holds_no_library_op(tmp_path):
     """`model.export` traces in a save context: the SavedModel has TensorFlow's
     ops only and loads in a process that never imports the library."""
@@ -175,6 +176,7 @@ def test_an_exported_model_holds_no_library_op(tmp_path):
                                atol=5e-4, rtol=0)
 
 
+@pytest.mark.slow(8)
 @pytest.mark.parametrize("env", [{"KRL_NATIVE": "0"}, {"CC": "/bin/false"}])
 def test_without_the_op_the_xla_programs_give_the_same_pixels(tmp_path, env):
     """Disabled, or a compiler that fails (a fresh cache: nothing built yet): a
@@ -204,6 +206,7 @@ def test_without_the_op_the_xla_programs_give_the_same_pixels(tmp_path, env):
                                krl.resize(image, (64, 48)).numpy(), atol=1e-4, rtol=0)
 
 
+@pytest.mark.slow(9)
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86 instruction sets")
 @pytest.mark.parametrize("march", ["x86-64", "x86-64-v3"])
 def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
@@ -259,6 +262,7 @@ def test_the_cache_is_a_private_folder_of_this_user(tmp_path, monkeypatch):
 
 
 # 0 (every allowed core) is 2 on a 2-core machine: an explicit 2 only where it differs
+@pytest.mark.slow(8)
 @pytest.mark.parametrize("intra_op", [1, 0] + ([2] if len(os.sched_getaffinity(0)) > 2 else []))
 def test_the_op_shares_one_pool_within_tensorflows_thread_budget(intra_op):
     """32 calls from tf.data's parallel maps start at most `intra_op - 1` threads in all

@@ -7,7 +7,7 @@ import pytest
 from benchmarks import efficientnet_lite, natural_photos, torch_legacy
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
 def lite0():
     return efficientnet_lite.load()
 
