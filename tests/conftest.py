@@ -3,8 +3,17 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import sys  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+# The smoke tests (tests/benchmarks) import `benchmarks` from the checkout; the checkout goes
+# last on sys.path, so `keras_resize_layers` stays the copy under test (the installed wheel
+# in .ci/run, found first in site-packages).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
 
 
 def _photos():

@@ -64,7 +64,7 @@ def _pipeline_pixels(kinds):
     return [x.numpy() for x in ds.map(data.decode_and_resize_fn(*SIZE, policy="crop"))]
 
 
-@pytest.fixture(scope="session")  # session: tests run longest first, modules interleave
+@pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     """Every kind through decode_image, decode_images (skip) and serving."""
     tmp = tmp_path_factory.mktemp("corpus")
@@ -118,15 +118,14 @@ def test_bad_files_are_refused_naming_the_element(kind):
         list(data.decode_images(ds, name_key="path"))
 
 
-@pytest.mark.slow(25)
-def test_decode_images_skips_and_counts_exactly_the_bad_files(outcomes):
+def _decode_images_skips_and_counts_exactly_the_bad_files(outcomes):
     assert outcomes["kept"] == [k.name for k in GOOD]
     assert sorted(outcomes["skipped"]) == sorted(k.name for k in BAD)
     for kind in BAD:
         assert kind.reason in outcomes["skipped"][kind.name], kind.name
 
 
-def test_serving_answers_every_good_element_as_training_decodes(outcomes):
+def _serving_answers_every_good_element_as_training_decodes(outcomes):
     served = outcomes["served"]
     assert served["ok"] == [k.good for k in KINDS]
     trained = iter(_pipeline_pixels(GOOD))
@@ -193,8 +192,18 @@ def bad_input_table(outcomes):
     return "\n".join(rows) + "\n"
 
 
-def test_readme_table_is_generated_from_this_corpus(outcomes):
+def _docs_table_is_generated_from_this_corpus(outcomes):
     table = bad_input_table(outcomes)
     guide = open(os.path.join(HERE, "..", "docs", "decoding.md"), encoding="utf-8").read()
     assert table in guide, "docs/decoding.md's bad-input table is stale; replace it with:\n" \
         + table
+
+
+@pytest.mark.slow(30)
+def test_every_entry_point_on_the_whole_corpus(outcomes):
+    """One test for the three checks of the expensive `outcomes` (so that one worker
+    builds it): `decode_images` skips and counts exactly the bad files; serving answers
+    every good element as training decodes it; docs/decoding.md's table is this run's."""
+    _decode_images_skips_and_counts_exactly_the_bad_files(outcomes)
+    _serving_answers_every_good_element_as_training_decodes(outcomes)
+    _docs_table_is_generated_from_this_corpus(outcomes)

@@ -274,6 +274,36 @@ def test_decode_random_resized_crop_decodes_the_box_of_random_resized_crop(photo
         np.testing.assert_allclose(a, b, atol=5e-4)
 
 
+@pytest.mark.slow(8)
+def test_batched_decode_random_resized_crop_equals_the_per_element_form(photos):
+    """JPEGs of several sizes (windows at full and DCT scales) and a PNG, with labels and
+    as dicts: the batches hold `decode_random_resized_crop`'s crops, element by element
+    (same seeds, boxes, windows), resized in one call per batch; the last batch short."""
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(photos["astronaut"]).resize((1600, 1200)))
+    items = [encode(p, "JPEG", quality=90) for p in photos.values()] + [
+        encode(big, "JPEG", quality=90), encode(photos["coffee"], "PNG")]
+    labels = np.arange(len(items), dtype=np.int32) * 10
+    source = tf.data.Dataset.from_tensor_slices((items, labels)).repeat(2)
+    want = list(source.apply(data.decode_random_resized_crop(24, 32, seed=4))
+                .as_numpy_iterator())
+    batches = list(source.apply(data.batched_decode_random_resized_crop(4, 24, 32, seed=4))
+                   .as_numpy_iterator())
+    assert [len(x) for x, _ in batches] == [4, 4, 2]
+    got = [(x, y) for xs, ys in batches for x, y in zip(xs, ys)]
+    assert [y for _, y in got] == [y for _, y in want] and batches[0][1].dtype == np.int32
+    for (a, _), (b, _) in zip(got, want, strict=True):
+        assert a.shape == (24, 32, 3) and a.dtype == np.float32
+        np.testing.assert_allclose(a, b, atol=5e-4, rtol=0)
+    as_dicts = tf.data.Dataset.from_tensor_slices({"image": items, "path": ["a"] * 5})
+    out = next(iter(as_dicts.apply(data.batched_decode_random_resized_crop(
+        5, 8, 8, seed=1, dtype="uint8", drop_remainder=True))))
+    assert out["image"].shape == (5, 8, 8, 3) and out["image"].dtype == tf.uint8
+    with pytest.raises(ValueError, match="batch_size"):
+        data.batched_decode_random_resized_crop(0, 8, 8)
+
+
 def test_decode_random_resized_crop_needs_the_index():
     with pytest.raises(ValueError, match="enumerate"):
         tf.data.Dataset.from_tensor_slices([b"x"]).map(

@@ -2,6 +2,8 @@
 
 TensorFlow only. `decode_fn` and `decode_and_resize_fn` are the unguarded fast
 paths; `batched_decode_and_resize` resizes a padded batch in one call;
+`decode_random_resized_crop(_fn)` and `batched_decode_random_resized_crop` decode
+only a JPEG's RandomResizedCrop window;
 `decode_images` guards every element and skips or raises with the element's
 name and the reason.
 """
@@ -351,20 +353,47 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
     """
     import tensorflow as tf
 
-    from keras_resize_layers._core import augment, backend as backend_lib
-
     size, options, scale, ratio = maps.random_crop_settings(height, width, scale, ratio,
                                                             method, antialias, seed, dtype)
+    window_of = _crop_windows(size, scale, ratio, seed)
+
+    def fn(index=None, *element):
+        maps.check_enumerated("decode_random_resized_crop_fn", index, element)
+        name = _elements.element_name(element, name_key)
+
+        def transform(contents):
+            image, box = window_of(contents, index, name)
+            # A box, not a plain resize: one image of run-time size would take TensorFlow's
+            # kernels; a box takes the per-image taps (the CPU op), as random_resized_crop_fn.
+            out = _ops.resized_crop(image, box, size, method=options.method,
+                                    antialias=options.antialias, dtype=options.dtype,
+                                    backend="tensorflow")
+            return tf.ensure_shape(out, [size[0], size[1], 3])
+
+        return _elements.map_image(transform, image_key)(*element)
+
+    return fn
+
+
+def _crop_windows(size, scale, ratio, seed):
+    """`window_of(contents, index, name) -> (image, box)`: RandomResizedCrop's box of element
+    `index` drawn from the image's size (a JPEG's header), and the pixels to crop it from:
+    a JPEG's window decoded at the largest DCT scale that keeps it at least twice `size`
+    (box: all of it), any other image decoded whole (box: the drawn one)."""
+    import tensorflow as tf
+
+    from keras_resize_layers._core import augment, backend as backend_lib
+
     bk = backend_lib.get("tensorflow")
 
     def box_of(index, shape):
         box = augment.random_resized_crop_boxes(bk, maps.crop_uniforms(seed, index, 1),
                                                 shape[:1], shape[1:2], scale, ratio)
-        return [box[k][0] for k in ("box_y", "box_x", "box_h", "box_w")]
+        return tf.stack([box[k][0] for k in ("box_y", "box_x", "box_h", "box_w")])
 
     def jpeg_window(contents, index, name):
         shape = decode.jpeg_shape(contents, name)[:2]  # refuses decompression bombs
-        y, x, h, w = box_of(index, shape)
+        y, x, h, w = tf.unstack(box_of(index, shape))
         # The largest DCT scale 1/r with the box still twice the output at 1/r.
         fits = [tf.logical_and(h >= 2 * r * size[0], w >= 2 * r * size[1]) for r in (2, 4, 8)]
         branch = tf.add_n([tf.cast(f, tf.int32) for f in fits])
@@ -382,32 +411,20 @@ def decode_random_resized_crop_fn(height, width, scale=(0.08, 1.0), ratio=(3 / 4
             return decode_at
 
         window = tf.switch_case(branch, [at(1), at(2), at(4), at(8)])
-        return crop(window, tf.concat([[0, 0], tf.shape(window)[:2]], 0))
-
-    def crop(image, box):
-        # A box, not a plain resize: one image of run-time size would take TensorFlow's
-        # kernels; a box takes the per-image taps (the CPU op), as random_resized_crop_fn.
-        return _ops.resized_crop(image, box, size, method=options.method,
-                                 antialias=options.antialias, dtype=options.dtype,
-                                 backend="tensorflow")
+        return window, tf.concat([[0, 0], tf.shape(window)[:2]], 0)
 
     def whole(contents, index, name):
         image = decode.decode_image(contents, None, 0.0, name)
-        return crop(image, tf.stack(box_of(index, tf.shape(image)[:2])))
+        return image, box_of(index, tf.shape(image)[:2])
 
-    def fn(index=None, *element):
-        maps.check_enumerated("decode_random_resized_crop_fn", index, element)
-        name = _elements.element_name(element, name_key)
+    def window_of(contents, index, name):
+        is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), b"\xff\xd8\xff")
+        image, box = tf.cond(is_jpeg, lambda: jpeg_window(contents, index, name),
+                             lambda: whole(contents, index, name))
+        image.set_shape([None, None, 3])
+        return image, box
 
-        def transform(contents):
-            is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), b"\xff\xd8\xff")
-            out = tf.cond(is_jpeg, lambda: jpeg_window(contents, index, name),
-                          lambda: whole(contents, index, name))
-            return tf.ensure_shape(out, [size[0], size[1], 3])
-
-        return _elements.map_image(transform, image_key)(*element)
-
-    return fn
+    return window_of
 
 
 def decode_random_resized_crop(height, width, seed=0, rerandomize_each_iteration=True,
@@ -434,3 +451,71 @@ def decode_random_resized_crop(height, width, seed=0, rerandomize_each_iteration
     """
     fn = decode_random_resized_crop_fn(height, width, seed=seed, **kwargs)
     return maps.seeded_apply(fn, seed, rerandomize_each_iteration, num_parallel_calls)
+
+
+def batched_decode_random_resized_crop(batch_size, height, width, seed=0,
+                                       rerandomize_each_iteration=True, drop_remainder=False,
+                                       num_parallel_calls=None, scale=(0.08, 1.0),
+                                       ratio=(3 / 4, 4 / 3), method="bilinear", antialias=True,
+                                       dtype="float32", image_key="image", name_key=None):
+    """Returns a dataset transformation: encoded bytes -> batches of RandomResizedCrops,
+    decoding only the crop of a JPEG and resizing a whole batch in one call.
+
+    The boxes, the seeds and the decoded windows are those of
+    `decode_random_resized_crop(height, width, seed=seed)`; each element is decoded on its
+    own, `padded_batch` gathers `batch_size` windows with their boxes, and one
+    `resized_crop` call resizes the batch (one call of the library's CPU op instead of
+    one per image). Same pixels as `decode_random_resized_crop(...)` followed by
+    `.batch(batch_size)`, to float rounding (5e-4 on the 0..255 scale).
+
+    Args:
+        batch_size: images per batch.
+        height, width, seed, rerandomize_each_iteration: as in
+            `decode_random_resized_crop`.
+        drop_remainder: as in `Dataset.batch`.
+        num_parallel_calls: of both maps; defaults to `tf.data.AUTOTUNE`.
+        scale, ratio, method, antialias, dtype, image_key, name_key: as in
+            `decode_random_resized_crop_fn`.
+
+    Returns:
+        A function for `Dataset.apply`.
+
+    Example:
+
+    >>> ds = tf.data.Dataset.from_tensor_slices((jpeg_bytes, labels)).apply(
+    ...     batched_decode_random_resized_crop(32, 224, 224, seed=7)).prefetch(2)
+    """
+    import tensorflow as tf
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive int. Received: {batch_size!r}")
+    size, options, scale, ratio = maps.random_crop_settings(height, width, scale, ratio,
+                                                            method, antialias, seed, dtype)
+    window_of = _crop_windows(size, scale, ratio, seed)
+    calls = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
+    form = {}  # the element's kind, seen when the decoding map is traced
+
+    def decode_one(element_seed, *element):
+        name = _elements.element_name(element, name_key)
+        contents, rest, form["kind"] = _elements.split(element, image_key)
+        form["dtypes"] = tf.nest.map_structure(lambda x: x.dtype, rest)
+        image, box = window_of(contents, element_seed, name)
+        return image, tf.cast(box, tf.int64), rest
+
+    def resize_batch(images, boxes, rest):
+        rest = tf.nest.map_structure(lambda x, dtype: tf.cast(x, dtype), rest, form["dtypes"])
+        out = _ops.resized_crop(images, boxes, size, method=options.method,
+                                antialias=options.antialias, dtype=options.dtype,
+                                backend="tensorflow")
+        out = tf.ensure_shape(out, [None, size[0], size[1], 3])
+        return _elements.join(out, rest, form["kind"], image_key)
+
+    def apply(dataset):
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=rerandomize_each_iteration)
+        pairs = tf.data.Dataset.zip(seeds, dataset)
+        decoded = _compat.fast_start_map(pairs, decode_one, calls, keep_int64=True)
+        return _compat.fast_start_map(
+            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls)
+
+    return apply

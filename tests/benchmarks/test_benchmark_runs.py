@@ -316,7 +316,7 @@ def test_scaling_sweep_reports_cost_per_megapixel_and_plots(tmp_path):
     assert (tmp_path / "scaling.png").stat().st_size > 0
 
 
-@pytest.mark.slow(25)
+@pytest.mark.slow(24)
 def test_per_image_benchmark_times_and_measures_every_row(tmp_path):
     """Tiny run on JAX (no TensorFlow in its processes): every row, per-round
     ratios to the fixed Resize, a peak memory per row."""
@@ -336,3 +336,16 @@ def test_per_image_benchmark_times_and_measures_every_row(tmp_path):
         assert row["peak_mb_above_input"] >= 0
     assert rows["fixed Resize"]["vs_fixed"]["median"] == 1.0
     assert "| jax | RandomResizedCrop |" in (tmp_path / "per_image.md").read_text()
+
+
+@pytest.mark.slow(15)
+def test_crop_decode_times_the_window_pipelines_against_the_full_decode(monkeypatch):
+    from benchmarks import crop_decode
+
+    monkeypatch.setattr(crop_decode, "SIZES", [(375, 500)])
+    (row,) = crop_decode.run(trials=1, images=32)
+    assert row["source"] == [375, 500] and set(row["images_per_s"]) == {
+        crop_decode.FULL, *row["speedup_over_full"]}
+    assert len(row["speedup_over_full"]) == 2
+    for r in row["speedup_over_full"].values():
+        assert 0 < r["min"] <= r["median"] <= r["max"]
