@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import traceback
 
 AFTER_BLOCK = "# from the repository root, after command 1 and the Python block above"
@@ -73,12 +74,15 @@ def run_file(path):
 def _run_blocks(path, text):
     results = []
     for line, kind, code in blocks(text):
+        start = time.perf_counter()
         ok, output, stdout = run_block(kind, code)
+        seconds = time.perf_counter() - start
         missing = [t for t in expected_prints(code) if t not in stdout] if kind == "python" \
             else []
         results.append(dict(line=line, kind=kind, ok=ok and not missing,
                             missing=missing, output=output[-4000:]))
-        sys.stderr.write(f"{path}:{line} {kind} {'ok' if results[-1]['ok'] else 'FAILED'}\n")
+        sys.stderr.write(f"{path}:{line} {kind} {'ok' if results[-1]['ok'] else 'FAILED'}"
+                         f" {seconds:.1f} s\n")
     return results
 
 

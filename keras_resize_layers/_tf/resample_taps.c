@@ -191,11 +191,13 @@ static void to_lanes(const float* rows, int64_t stride, int64_t wc, float* lanes
 }
 
 // Output value (pixel of taps `ii`, `ww`; channel c) of all the task's rows.
-static inline vf lane_value(const float* lanes, int64_t C, const int32_t* ii,
+static inline vf lane_value(const float* lanes, int64_t C, int64_t x0, const int32_t* ii,
                             const float* ww, int64_t k, int64_t c) {
-  vf a = V(mul_ps)(V(set1_ps)(ww[0]), V(load_ps)(lanes + ((int64_t)ii[0] * C + c) * LANES));
+  vf a = V(mul_ps)(V(set1_ps)(ww[0]),
+                   V(load_ps)(lanes + (((int64_t)ii[0] - x0) * C + c) * LANES));
   for (int64_t s = 1; s < k; ++s)
-    a = V(fmadd_ps)(V(set1_ps)(ww[s]), V(load_ps)(lanes + ((int64_t)ii[s] * C + c) * LANES), a);
+    a = V(fmadd_ps)(V(set1_ps)(ww[s]),
+                    V(load_ps)(lanes + (((int64_t)ii[s] - x0) * C + c) * LANES), a);
   return a;
 }
 
@@ -213,9 +215,10 @@ static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_row
   }
 }
 
-// out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`,
-// LANES values (pixel-channel pairs) of each row at a time, in registers.
-static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* ix,
+// out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`
+// (input columns x0, x0 + 1, ...), LANES values (pixel-channel pairs) of each
+// row at a time, in registers.
+static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, const int32_t* ix,
                        const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows) {
   int64_t p = 0, q0 = 0;
 #if LANES == 8
@@ -228,13 +231,13 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* 
       for (int i = 0; i < 8; ++i) {
         const int32_t* ii = ix + (p + i) * k;
         const float* ww = wx + (p + i) * k;
-        const float* v = lanes + (int64_t)ii[0] * 24;
+        const float* v = lanes + ((int64_t)ii[0] - x0) * 24;
         __m256 wt = _mm256_set1_ps(ww[0]);
         __m256 a0 = _mm256_mul_ps(wt, _mm256_load_ps(v));
         __m256 a1 = _mm256_mul_ps(wt, _mm256_load_ps(v + 8));
         __m256 a2 = _mm256_mul_ps(wt, _mm256_load_ps(v + 16));
         for (int64_t s = 1; s < k; ++s) {
-          v = lanes + (int64_t)ii[s] * 24;
+          v = lanes + ((int64_t)ii[s] - x0) * 24;
           wt = _mm256_set1_ps(ww[s]);
           a0 = _mm256_fmadd_ps(wt, _mm256_load_ps(v), a0);
           a1 = _mm256_fmadd_ps(wt, _mm256_load_ps(v + 8), a1);
@@ -255,7 +258,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* 
 #pragma GCC unroll 16
     for (int i = 0; i < LANES; ++i) {
       if (i < n) {
-        d[i] = lane_value(lanes, C, ix + p * k, wx + p * k, k, c);
+        d[i] = lane_value(lanes, C, x0, ix + p * k, wx + p * k, k, c);
         if (++c == C) c = 0, ++p;
       } else {
         d[i] = V(setzero_ps)();
@@ -272,7 +275,8 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t w, const int32_t* 
 
 typedef float v4f __attribute__((vector_size(16)));
 
-static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
+// `row` holds input columns x0, x0 + 1, ...
+static void cols_pass(const float* row, int64_t C, int64_t x0, int64_t w, const int32_t* ix,
                       const float* wx, int64_t k, float* out) {
   int64_t p = 0;
   if (C == 3 || C == 4) {
@@ -283,10 +287,10 @@ static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
       const int32_t* ii = ix + p * k;
       const float* ww = wx + p * k;
       v4f v, a;
-      memcpy(&v, row + (int64_t)ii[0] * C, sizeof(v));
+      memcpy(&v, row + ((int64_t)ii[0] - x0) * C, sizeof(v));
       a = ww[0] * v;
       for (int64_t s = 1; s < k; ++s) {
-        memcpy(&v, row + (int64_t)ii[s] * C, sizeof(v));
+        memcpy(&v, row + ((int64_t)ii[s] - x0) * C, sizeof(v));
         a += ww[s] * v;
       }
       if (C == 4 || p + 1 < w) {
@@ -301,8 +305,8 @@ static void cols_pass(const float* row, int64_t C, int64_t w, const int32_t* ix,
     const int32_t* ii = ix + p * k;
     const float* ww = wx + p * k;
     for (int64_t c = 0; c < C; ++c) {
-      float a = ww[0] * row[(int64_t)ii[0] * C + c];
-      for (int64_t s = 1; s < k; ++s) a += ww[s] * row[(int64_t)ii[s] * C + c];
+      float a = ww[0] * row[((int64_t)ii[0] - x0) * C + c];
+      for (int64_t s = 1; s < k; ++s) a += ww[s] * row[((int64_t)ii[s] - x0) * C + c];
       out[p * C + c] = a;
     }
   }
@@ -338,10 +342,20 @@ static void* worker(void* arg) {
     const int64_t tx = (job->bx > 1 ? i : 0) * job->w * job->kx;
     const uint8_t* image = job->in + i * job->H * wc * item;
     float* out = job->out + (i * job->h + r0) * job->w * job->C;
+    // The rows pass sums only the input columns the column taps read (a crop
+    // box's, not the whole width: a 1 x 150000 strip cropped to 15000 x 10
+    // summed 150000 columns for each of 15000 rows).
+    int64_t x0 = job->W, x1 = 0;
+    for (const int32_t *t = job->ix + tx, *end = t + job->w * job->kx; t < end; ++t) {
+      if (*t < x0) x0 = *t;
+      if (*t + 1 > x1) x1 = *t + 1;
+    }
+    if (x1 <= x0) x0 = 0, x1 = 0;
+    const int64_t off = x0 * job->C, span = (x1 - x0) * job->C;
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t* rows = job->iy + ty + r * job->ky;
       float* row = acc + (LANES ? (r - r0) * stride : 0);
-      for (int64_t t = 0; t < job->ky; ++t) src[t] = image + (int64_t)rows[t] * wc * item;
+      for (int64_t t = 0; t < job->ky; ++t) src[t] = image + ((int64_t)rows[t] * wc + off) * item;
       if (r + 2 < job->h) {
         // The input rows first read two output rows ahead, on their way to
         // the cache while this row is summed (images come from memory).
@@ -349,20 +363,20 @@ static void* worker(void* arg) {
         int64_t y = rows[job->ky + last] + 1, y1 = rows[2 * job->ky + last];
         if (y1 - y > 64) y = y1 - 64;
         for (; y <= y1; ++y) {
-          const uint8_t* ahead = image + y * wc * item;
-          for (int64_t b = 0; b < wc * item; b += 64) __builtin_prefetch(ahead + b);
+          const uint8_t* ahead = image + (y * wc + off) * item;
+          for (int64_t b = 0; b < span * item; b += 64) __builtin_prefetch(ahead + b);
         }
       }
-      rows_pass(src, job->is_float, wc, job->wy + ty + r * job->ky, job->ky, row);
+      rows_pass(src, job->is_float, span, job->wy + ty + r * job->ky, job->ky, row);
 #if !LANES
-      cols_pass(row, job->C, job->w, job->ix + tx, job->wx + tx, job->kx,
+      cols_pass(row, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx,
                 out + (r - r0) * job->w * job->C);
 #endif
     }
 #if LANES
     // Rows past r1 hold older (finite) values; their results are not stored.
-    to_lanes(acc, stride, wc, lanes);
-    cols_lanes(lanes, job->C, job->w, job->ix + tx, job->wx + tx, job->kx, out,
+    to_lanes(acc, stride, span, lanes);
+    cols_lanes(lanes, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx, out,
                job->w * job->C, r1 - r0);
 #endif
   }
