@@ -55,6 +55,16 @@ def pytest_collection_modifyitems(config, items):
                 reason=f"needs the TensorFlow backend (running on {backend})"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failure's report names the Keras backend it ran under (.ci/run runs the backend
+    modules under JAX and PyTorch side by side, one worker each)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        report.sections.append(("Keras backend", os.environ["KERAS_BACKEND"]))
+
+
 @pytest.fixture(scope="session")
 def photos():
     """Real photos shipped by scikit-image: 512x512, 400x600, 300x451 RGB uint8."""
