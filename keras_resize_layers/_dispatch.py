@@ -104,8 +104,12 @@ def finish(bk, batch, size, options, geometry, by_policy, implementation="auto")
         n = bk.shape(batch.raw)[0]
         geometry = {k: v + bk.numpy.zeros((n,), "int32") for k, v in geometry.items()}
     from_policy = by_policy and options.pad_position == "center"  # the plans centre pads
-    out = _resample(bk, batch, size, options, geometry, shared, from_policy, implementation)
-    out = batch_lib.cast_output(bk, out, batch.in_dtype, options.output_dtype())
+    # uint8 in and out: the CPU op rounds and saturates itself (no float32 batch to cast).
+    uint8_out = batch.in_dtype == "uint8" and options.output_dtype() == "uint8"
+    out = _resample(bk, batch, size, options, geometry, shared, from_policy, implementation,
+                    uint8_out)
+    if not (uint8_out and getattr(out.dtype, "name", None) == "uint8"):
+        out = batch_lib.cast_output(bk, out, batch.in_dtype, options.output_dtype())
     return out[0] if batch.unbatched else out
 
 
@@ -168,7 +172,9 @@ def choose(bk, batch, size, options, shared, from_policy, implementation):
     return implementation, tf_cpu, plan, per_image
 
 
-def _resample(bk, batch, size, options, geometry, shared, from_policy, implementation):
+def _resample(bk, batch, size, options, geometry, shared, from_policy, implementation,
+              uint8_out=False):
+    """float32 resampled batch; uint8 where `uint8_out` and the CPU op ran."""
     implementation, tf_cpu, plan, per_image = choose(
         bk, batch, size, options, shared, from_policy, implementation)
     policy = options.policy if from_policy else "boxes"
@@ -182,12 +188,12 @@ def _resample(bk, batch, size, options, geometry, shared, from_policy, implement
 
             return cpu_resample.resample_dynamic(
                 batch.raw, batch.heights, batch.widths, size, geometry, options.method,
-                options.antialias, options.fill_value, policy)
+                options.antialias, options.fill_value, policy, uint8_out)
         if plan is not None and "taps" in plan and tf_cpu:
             from keras_resize_layers._tf import cpu_resample
 
             return cpu_resample.resample_taps(batch.raw, size, plan, options.fill_value,
-                                              options.policy)
+                                              options.policy, uint8_out)
         if plan is not None and "taps" in plan:
             return taps.resample_static(bk, batch.raw, size, plan, options.fill_value,
                                         options.policy)

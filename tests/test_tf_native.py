@@ -101,6 +101,41 @@ def test_values_do_not_depend_on_where_the_rows_end(dtype, ky, width):
                                       alone)
 
 
+def test_uint8_output_rounds_half_to_even_and_saturates():
+    """Hand-computed sums: ties (weights 0.5, 0.5) round to even, as tf.round does;
+    sums beyond 0..255 saturate. 3 rows of 42 pixels: the vector loops and their tail."""
+    row = np.array([1, 2, 3, 4, 200, 100, 0], np.uint8)
+    taps = [((0, 1), (0.5, 0.5)), ((1, 2), (0.5, 0.5)), ((2, 3), (0.5, 0.5)),
+            ((4, 5), (1.0, 1.0)), ((4, 6), (-1.0, 0.0)), ((3, 4), (0.25, 0.75))]
+    sums, expected = [1.5, 2.5, 3.5, 300.0, -200.0, 151.0], [2, 2, 4, 255, 0, 151]
+    images = tf.constant(np.tile(row, (1, 3, 1)).reshape(1, 3, 7, 1))
+    iy = tf.constant(np.arange(3, dtype=np.int32).reshape(1, 3, 1))
+    wy = tf.ones((1, 3, 1))
+    ix = tf.constant(np.array([[t[0] for t in taps] * 7], np.int32))
+    wx = tf.constant(np.array([[t[1] for t in taps] * 7], np.float32))
+    floats = native.run(images, iy, wy, ix, wx).numpy()
+    out = native.run(images, iy, wy, ix, wx, out_dtype=tf.uint8)
+    assert out.dtype == tf.uint8 and out.shape == (1, 3, 42, 1)
+    np.testing.assert_array_equal(floats[0, :, :, 0], np.tile(sums * 7, (3, 1)))
+    np.testing.assert_array_equal(out.numpy()[0, :, :, 0], np.tile(expected * 7, (3, 1)))
+
+
+@pytest.mark.parametrize("policy", ["stretch", "crop"])
+@pytest.mark.parametrize("method", ["bilinear", "lanczos3"])
+def test_uint8_resize_is_written_by_the_op_with_the_casts_values(method, policy, photos):
+    """uint8 in and out on the CPU: the op writes uint8 (no float32 batch, no Round op
+    in the graph), equal to the float32 resize rounded and saturated (lanczos3
+    overshoots both ways at the photo's edges)."""
+    image = tf.constant(photos["astronaut"][None])
+    graph = _graph_ops(lambda x: krl.resize(x, (224, 160), method=method, policy=policy,
+                                            dtype="uint8"), image)
+    assert "KrlResampleTaps" in graph and "Round" not in graph
+    out = tf.function(lambda x: krl.resize(x, (224, 160), method=method, policy=policy,
+                                           dtype="uint8"))(image).numpy()
+    floats = krl.resize(image, (224, 160), method=method, policy=policy).numpy()
+    np.testing.assert_array_equal(out, np.clip(np.round(floats), 0, 255).astype(np.uint8))
+
+
 def test_gradient_equals_the_matmul_gradient():
     images = tf.constant(np.random.default_rng(4).random((2, 50, 70, 3)), tf.float32)
     weights = tf.constant(np.random.default_rng(5).random((2, 20, 30, 3)), tf.float32)
@@ -238,6 +273,8 @@ def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
             for ky in (2, 8, 20):
                 for width in (226, 250, 21):
                     same(dtype, ky, width)
+        from test_tf_native import test_uint8_output_rounds_half_to_even_and_saturates
+        test_uint8_output_rounds_half_to_even_and_saturates()  # this build's uint8 loops
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

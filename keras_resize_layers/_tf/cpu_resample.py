@@ -75,20 +75,24 @@ def _unaliased(images, taps):
     return tf.pad(images, [[0, 0], [0, 0], [0, 16], [0, 0]])
 
 
-def resample_taps(images, size, plan, fill_value, policy):
-    """`taps.resample_static` with the passes compiled by XLA.
+def resample_taps(images, size, plan, fill_value, policy, uint8_out=False):
+    """`taps.resample_static` with the passes run by the CPU op, else compiled by XLA.
 
     Args:
         images: `(N, H, W, C)` tensor of any supported dtype, H and W static.
         size, fill_value, policy: as in `resize`.
         plan: from `taps.static_plan`, with `taps`.
+        uint8_out: uint8 images wanted as uint8 (rounded half to even, saturated):
+            the op writes them so where it runs and no fill follows.
 
     Returns:
-        float32 `(N, height, width, C)`.
+        float32 `(N, height, width, C)`, or uint8 where `uint8_out` was served.
     """
     images = tf.convert_to_tensor(images)
     if native.usable(images.dtype):
         run = native.run  # the op needs no widening
+        if uint8_out and images.dtype == tf.uint8 and policy != "pad":
+            run = functools.partial(native.run, out_dtype=tf.uint8)
     else:
         images = _unaliased(images, plan["taps"])
         run = _passes_program(plan["taps"], images.dtype)
@@ -98,7 +102,7 @@ def resample_taps(images, size, plan, fill_value, policy):
 
 
 def resample_dynamic(images, heights, widths, size, geometry, method, antialias, fill_value,
-                     policy):
+                     policy, uint8_out=False):
     """The taps for batches whose sizes or boxes are only known at run time.
 
     Ragged batches (as a zero-padded dense batch and per-image sizes), padded
@@ -114,9 +118,10 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
         size, method, antialias, fill_value: as in `resize`.
         geometry: `(N,)` or `(1,)` int32 tensors of `geometry.py`.
         policy: `"pad"` adds `fill_value` outside each placement.
+        uint8_out: as in `resample_taps`.
 
     Returns:
-        float32 `(N, height, width, C)`.
+        float32 `(N, height, width, C)`, or uint8 where `uint8_out` was served.
     """
     bk = backend_lib.get("tensorflow")
     images = tf.convert_to_tensor(images)
@@ -124,7 +129,10 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     g = {k: tf.cast(v, tf.int32) + zeros for k, v in geometry.items()}
     heights, widths = heights + zeros, widths + zeros
     if native.usable(images.dtype):  # any K, any size: one op, no buckets, no padding
-        out = native.run(images, *_distinct_taps(size, heights, widths, g, method, antialias))
+        out_dtype = tf.uint8 if uint8_out and images.dtype == tf.uint8 and policy != "pad" \
+            else tf.float32
+        out = native.run(images, *_distinct_taps(size, heights, widths, g, method, antialias),
+                         out_dtype=out_dtype)
     else:
         need_h, need_w = _need(g, method, antialias)
         out = _bucketed(images, heights, widths, size, g, method, antialias, policy,

@@ -167,7 +167,9 @@ def usable(dtype):
     return not _compat.in_save_context() and _library() is not None
 
 
-def run(images, iy, wy, ix, wx):
+def run(images, iy, wy, ix, wx, out_dtype=tf.float32):
     """Both passes of `taps.passes` for `(N, H, W, C)` uint8 / float32 images;
-    indices and weights `(1 or N, out, K)`, K any. Returns float32 `(N, h, w, C)`."""
-    return _library().krl_resample_taps(images, iy, wy, ix, wx)
+    indices and weights `(1 or N, out, K)`, K any. Returns `(N, h, w, C)` float32, or
+    uint8 with `out_dtype=tf.uint8`: rounded half to even and saturated in the op, the
+    same values as `tf.cast(tf.clip_by_value(tf.round(out), 0, 255), tf.uint8)`."""
+    return _library().krl_resample_taps(images, iy, wy, ix, wx, out_type=out_dtype)

@@ -6,7 +6,8 @@
 //
 // images (N, H, W, C) uint8 or float32; iy, wy (B, h, Ky) and ix, wx (B, w, Kx)
 // the int32 input rows / columns and float32 weights of each output row /
-// column, B = 1 (shared) or N (per image). Output float32 (N, h, w, C):
+// column, B = 1 (shared) or N (per image). Output (N, h, w, C), float32, or
+// uint8 with `out_type` (rounded half to even and saturated, as tf.round, clip, cast):
 //   out[n, o, p, c] = sum_s wx[p, s] * (sum_t wy[o, t] * images[n, iy[o, t], ix[p, s], c])
 // with both sums in tap order, like the XLA passes. Per output row the rows
 // pass sums Ky whole input rows (vectorised across width * channels, reading
@@ -18,6 +19,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -46,7 +48,8 @@ typedef struct {
   int64_t n, H, W, C, h, w, ky, kx, by, bx;
   const int32_t *iy, *ix;
   const float *wy, *wx;
-  float* out;
+  float* out;      // float32 output, or NULL
+  uint8_t* out8;   // uint8 output (rounded half to even, saturated), or NULL
   int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
   int failed;
   int active;  // threads inside `worker` for this job (guarded by pool.lock)
@@ -314,6 +317,32 @@ static void cols_pass(const float* row, int64_t C, int64_t x0, int64_t w, const 
 
 #endif
 
+// The float results as uint8: rounded half to even (the default rounding
+// mode, as tf.round), then saturated to 0..255 (as clip, then cast).
+// Vectors convert with the current rounding mode (to nearest, ties to even, as
+// nearbyintf) and saturate while packing; NaN becomes 0 on both paths.
+static void to_uint8(const float* values, int64_t n, uint8_t* out) {
+  int64_t j = 0;
+#if defined(__AVX512F__)
+  for (; j + 16 <= n; j += 16) {
+    __m512i v = _mm512_max_epi32(_mm512_cvtps_epi32(_mm512_loadu_ps(values + j)),
+                                 _mm512_setzero_si512());
+    _mm_storeu_si128((__m128i*)(out + j), _mm512_cvtusepi32_epi8(v));
+  }
+#elif defined(__AVX2__)
+  for (; j + 8 <= n; j += 8) {
+    __m256i v = _mm256_cvtps_epi32(_mm256_loadu_ps(values + j));
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i*)(out + j), _mm_packus_epi16(w, w));
+  }
+#endif
+  for (; j < n; ++j) {
+    float v = nearbyintf(values[j]);
+    v = v > 0.0f ? (v < 255.0f ? v : 255.0f) : 0.0f;  // NaN -> 0
+    out[j] = (uint8_t)v;
+  }
+}
+
 static void* worker(void* arg) {
   Job* job = (Job*)arg;
   const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
@@ -325,11 +354,16 @@ static void* worker(void* arg) {
   const size_t lanes_bytes = (sizeof(float) * (size_t)(wc * LANES + LANES) + 63) / 64 * 64;
   float* lanes = LANES ? (float*)aligned_alloc(64, lanes_bytes) : NULL;
   const uint8_t** src = (const uint8_t**)malloc(sizeof(uint8_t*) * (size_t)job->ky);
-  if (!acc || !src || (LANES && !lanes)) {
+  // uint8 output: a task's float rows land here, then rounded into the output
+  // (no float32 batch written to memory and read back by a cast).
+  const int64_t task_values = ROWS_PER_TASK * job->w * job->C;
+  float* staged = job->out8 ? (float*)malloc(sizeof(float) * (size_t)(task_values + 4)) : NULL;
+  if (!acc || !src || (LANES && !lanes) || (job->out8 && !staged)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     free(acc);
     free(lanes);
     free(src);
+    free(staged);
     return NULL;
   }
   for (;;) {
@@ -341,7 +375,8 @@ static void* worker(void* arg) {
     const int64_t ty = (job->by > 1 ? i : 0) * job->h * job->ky;
     const int64_t tx = (job->bx > 1 ? i : 0) * job->w * job->kx;
     const uint8_t* image = job->in + i * job->H * wc * item;
-    float* out = job->out + (i * job->h + r0) * job->w * job->C;
+    const int64_t first = (i * job->h + r0) * job->w * job->C;
+    float* out = job->out8 ? staged : job->out + first;
     // The rows pass sums only the input columns the column taps read (a crop
     // box's, not the whole width: a 1 x 150000 strip cropped to 15000 x 10
     // summed 150000 columns for each of 15000 rows).
@@ -379,10 +414,12 @@ static void* worker(void* arg) {
     cols_lanes(lanes, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx, out,
                job->w * job->C, r1 - r0);
 #endif
+    if (job->out8) to_uint8(staged, (r1 - r0) * job->w * job->C, job->out8 + first);
   }
   free(acc);
   free(lanes);
   free(src);
+  free(staged);
   return NULL;
 }
 
@@ -518,8 +555,18 @@ static const char* check_indices(const int32_t* index, int64_t count, int64_t ex
   return NULL;
 }
 
-static void* create(TF_OpKernelConstruction* ctx) { return NULL; }
-static void destroy(void* kernel) {}
+// The kernel's state: its `out_type` (TF_FLOAT or TF_UINT8).
+static void* create(TF_OpKernelConstruction* ctx) {
+  TF_DataType* out_type = (TF_DataType*)malloc(sizeof(TF_DataType));
+  TF_Status* status = TF_NewStatus();
+  if (out_type) {
+    TF_OpKernelConstruction_GetAttrType(ctx, "out_type", out_type, status);
+    if (TF_GetCode(status) != TF_OK) *out_type = TF_FLOAT;
+  }
+  TF_DeleteStatus(status);
+  return out_type;
+}
+static void destroy(void* kernel) { free(kernel); }
 
 static void fail(TF_OpKernelContext* ctx, TF_Status* status, const char* message) {
   TF_SetStatus(status, TF_INVALID_ARGUMENT, message);
@@ -575,16 +622,20 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
     fail(ctx, status, message);
     goto done;
   }
+  const int u8 = kernel && *(TF_DataType*)kernel == TF_UINT8;
   int64_t dims[4] = {job.n, job.h, job.w, job.C};
-  out = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, 4,
-                          sizeof(float) * job.n * job.h * job.w * job.C, status);
+  out = TF_AllocateOutput(ctx, 0, u8 ? TF_UINT8 : TF_FLOAT, dims, 4,
+                          (u8 ? 1 : sizeof(float)) * job.n * job.h * job.w * job.C, status);
   if (TF_GetCode(status) != TF_OK) {
     TF_OpKernelContext_Failure(ctx, status);
     goto done;
   }
   if (job.n * job.h * job.w * job.C == 0) goto done;
   job.in = (const uint8_t*)TF_TensorData(t[0]);
-  job.out = (float*)TF_TensorData(out);
+  if (u8)
+    job.out8 = (uint8_t*)TF_TensorData(out);
+  else
+    job.out = (float*)TF_TensorData(out);
   job.tasks_per_image = (job.h + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   job.tasks = job.n * job.tasks_per_image;
   // Below ~1 M multiply-adds another thread costs more than it saves.
@@ -643,12 +694,13 @@ __attribute__((constructor)) static void register_op(void) {
   TF_Status* status = TF_NewStatus();
   TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder("KrlResampleTaps");
   TF_OpDefinitionBuilderAddAttr(op, "T: {uint8, float}");
+  TF_OpDefinitionBuilderAddAttr(op, "out_type: {float, uint8} = DT_FLOAT");
   TF_OpDefinitionBuilderAddInput(op, "images: T");
   TF_OpDefinitionBuilderAddInput(op, "iy: int32");
   TF_OpDefinitionBuilderAddInput(op, "wy: float");
   TF_OpDefinitionBuilderAddInput(op, "ix: int32");
   TF_OpDefinitionBuilderAddInput(op, "wx: float");
-  TF_OpDefinitionBuilderAddOutput(op, "output: float");
+  TF_OpDefinitionBuilderAddOutput(op, "output: out_type");
   TF_OpDefinitionBuilderSetShapeInferenceFunction(op, &infer_shape);
   TF_RegisterOpDefinition(op, status);
   if (TF_GetCode(status) != TF_OK)
