@@ -7,6 +7,7 @@ fallback). Keras is pinned in `setup.py` to the minor versions the tests run;
 `.ci/run` also runs the layer tests against the newest Keras 3 release.
 """
 
+import collections
 import functools
 import importlib
 import sys
@@ -219,19 +220,20 @@ def _one_device_map_class():
     (the attribute TF's own device-prefetching datasets set), or None when this
     TensorFlow lacks the private pieces it is built from."""
     dataset_ops = _private("tensorflow.python.data.ops.dataset_ops", "UnaryDataset")
-    wrapper = _private("tensorflow.python.data.ops.structured_function",
-                       "StructuredFunctionWrapper")
+    wrapper_class = _private("tensorflow.python.data.ops.structured_function",
+                             "StructuredFunctionWrapper")
     make = _private("tensorflow.python.ops.gen_dataset_ops", "parallel_map_dataset_v2")
-    if None in (dataset_ops, wrapper, make):
+    if None in (dataset_ops, wrapper_class, make):
         return None
     import tensorflow as tf
 
     class OneDeviceMap(dataset_ops):
-        def __init__(self, input_dataset, fn, num_parallel_calls):
+        def __init__(self, input_dataset, fn, num_parallel_calls, wrapper=None):
             self._input_dataset = input_dataset
             self._name = None
-            self._map_func = wrapper(fn, "Dataset.map()", dataset=input_dataset,
-                                     defun_kwargs={"experimental_ints_on_device": True})
+            self._map_func = wrapper or wrapper_class(
+                fn, "Dataset.map()", dataset=input_dataset,
+                defun_kwargs={"experimental_ints_on_device": True})
             variant = make(
                 input_dataset._variant_tensor, self._map_func.function.captured_inputs,
                 f=self._map_func.function,
@@ -249,7 +251,30 @@ def _one_device_map_class():
     return OneDeviceMap
 
 
-def fast_start_map(dataset, fn, num_parallel_calls, keep_int64=False):
+_TRACED = collections.OrderedDict()  # pipeline key -> {map name: (wrapper, widened), ...}
+_TRACED_MAX = 64
+
+
+def traced_maps(dataset, settings):
+    """The store of a pipeline's traced map functions, shared by every later build of the
+    same pipeline (`settings`, a hashable description of everything the functions
+    depend on) on a dataset with the same element spec: each build after the first
+    skips the trace. Eager only (a graph being built needs its own copy of each
+    function): a fresh, unshared store otherwise. The 64 most recent are kept."""
+    import tensorflow as tf
+
+    if not tf.executing_eagerly():
+        return {}
+    key = (settings, repr(dataset.element_spec))
+    entry = _TRACED.pop(key, None)
+    entry = {} if entry is None else entry
+    _TRACED[key] = entry
+    while len(_TRACED) > _TRACED_MAX:
+        _TRACED.popitem(last=False)
+    return entry
+
+
+def fast_start_map(dataset, fn, num_parallel_calls, keep_int64=False, traced=None, name="map"):
     """`dataset.map(fn, num_parallel_calls=...)`, whose function every new
     iterator instantiates in milliseconds.
 
@@ -262,9 +287,10 @@ def fast_start_map(dataset, fn, num_parallel_calls, keep_int64=False):
     results become device return values, which tf.data's `inject_prefetch`
     rewrite refuses in multi-output functions: they leave the function as
     int64 and a small map restores them (`keep_int64=True`: not restored, for
-    a pipeline stage whose next map casts them back itself). Plain
-    `dataset.map` where the private pieces are missing or tf.data's debug mode
-    is on.
+    a pipeline stage whose next map casts them back itself). With `traced`
+    (from `traced_maps`), the function traced under `name` by an earlier build
+    is reused. Plain `dataset.map` where the private pieces are missing or
+    tf.data's debug mode is on.
     """
     import tensorflow as tf
 
@@ -272,18 +298,24 @@ def fast_start_map(dataset, fn, num_parallel_calls, keep_int64=False):
     debug = _private("tensorflow.python.data.experimental.ops.debug_mode", "DEBUG_MODE")
     if cls is None or debug:
         return dataset.map(fn, num_parallel_calls=num_parallel_calls)
-    widened_at = set()
+    if traced is not None and name in traced:
+        wrapper, widened_at = traced[name]
+        mapped = cls(dataset, None, num_parallel_calls, wrapper=wrapper)
+    else:
+        widened_at = set()
 
-    def widened(*args):
-        out = fn(*args)
-        flat = tf.nest.flatten(out)
-        for i, x in enumerate(flat):
-            if isinstance(x, tf.Tensor) and x.dtype == tf.int32:
-                widened_at.add(i)
-                flat[i] = tf.cast(x, tf.int64)
-        return tf.nest.pack_sequence_as(out, flat)
+        def widened(*args):
+            out = fn(*args)
+            flat = tf.nest.flatten(out)
+            for i, x in enumerate(flat):
+                if isinstance(x, tf.Tensor) and x.dtype == tf.int32:
+                    widened_at.add(i)
+                    flat[i] = tf.cast(x, tf.int64)
+            return tf.nest.pack_sequence_as(out, flat)
 
-    mapped = cls(dataset, widened, num_parallel_calls)
+        mapped = cls(dataset, widened, num_parallel_calls)
+        if traced is not None:
+            traced[name] = (mapped._map_func, widened_at)
     if not widened_at or keep_int64:
         return mapped
     is_tuple = isinstance(mapped.element_spec, tuple)

@@ -115,6 +115,42 @@ def test_batched_decode_and_resize_element_forms_and_options(photos):
         data.batched_decode_and_resize(2, 8, 8, method="cubic")
 
 
+def _fast_map_functions(ds):
+    """Names of the traced functions of a pipeline's fast-start maps, last first."""
+    names = []
+    while ds is not None:
+        if type(ds).__name__ == "OneDeviceMap":
+            names.append(ds._map_func.function.name)
+        ds = getattr(ds, "_input_dataset", None)
+    return names
+
+
+def test_a_second_build_of_the_same_pipeline_reuses_its_traced_functions(photos):
+    """A harness that applies the pipeline anew per pass traces it once: a build with
+    the same settings on the same element spec reuses both maps' functions (and what
+    the first trace saw: int32 labels stay int32); other settings or specs do not."""
+    jpegs = [encode(p, "JPEG", quality=90) for p in photos.values()]
+
+    def build(label_dtype=np.int32, size=(20, 30), **kwargs):
+        ds = tf.data.Dataset.from_tensor_slices((jpegs, np.arange(3, dtype=label_dtype)))
+        return ds.apply(data.batched_decode_and_resize(2, *size, **kwargs))
+
+    first = build()
+    expected = [(x.numpy(), y.numpy()) for x, y in first]
+    names = _fast_map_functions(first)
+    assert len(names) == 2
+    del first
+    second = build()
+    assert _fast_map_functions(second) == names
+    for (x, y), (ex, ey) in zip(second, expected):
+        assert y.dtype == tf.int32
+        np.testing.assert_array_equal(x.numpy(), ex)
+        np.testing.assert_array_equal(y.numpy(), ey)
+    for other in (build(np.int64), build(size=(24, 30)), build(method="bicubic")):
+        assert not set(_fast_map_functions(other)) & set(names)
+    assert [y.dtype for _, y in build(np.int64)] == [tf.int64] * 2
+
+
 def test_batched_decode_and_resize_names_a_bad_element(photos):
     jpeg = encode(photos["chelsea"], "JPEG")
     ds = tf.data.Dataset.from_tensor_slices(

@@ -142,11 +142,20 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
                               image_key)
 
     def apply(dataset):
+        nonlocal form
         # Both maps start fast in every new iterator (`_compat.fast_start_map`);
-        # int32 entries are restored once per batch, not per element.
-        decoded = _compat.fast_start_map(dataset, decode_one, calls, keep_int64=True)
+        # int32 entries are restored once per batch, not per element. A later
+        # build of the same pipeline reuses both traced functions (and what the
+        # decoding trace saw of the element).
+        traced = _compat.traced_maps(dataset, (
+            "batched_decode_and_resize", batch_size, drop_remainder, size, options, hint,
+            calls, image_key, name_key))
+        form = traced.setdefault("form", form)
+        decoded = _compat.fast_start_map(dataset, decode_one, calls, keep_int64=True,
+                                         traced=traced, name="decode")
         return _compat.fast_start_map(
-            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls)
+            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls,
+            traced=traced, name="resize")
 
     return apply
 
