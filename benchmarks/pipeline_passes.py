@@ -8,7 +8,8 @@ a new iterator of a dataset built once.
 
 One warm-up pass per variant, then `--trials` rounds with the variants' order rotating;
 ratios are per round (each pair measured in the same round), median (min-max); the seconds
-spent building a dataset (its trace), median over the rounds.
+spent building a dataset (its trace) and starting each pass's iterator (`iter()`: for a new
+dataset, tf.data's static optimizations of its graph), medians over the rounds.
 """
 
 import io
@@ -62,13 +63,17 @@ def measure(trials):
     build = {"ours, built per pass": ours, "bare, built per pass": bare}
 
     build_s = {name: [] for name in build}
+    start_s = {name: [] for name in VARIANTS}  # iter(): a new iterator's start
 
     def one_pass(name):
         begin = time.perf_counter()
         dataset = build[name]() if name in build else once[name]
         if name in build:
             build_s[name].append(time.perf_counter() - begin)
-        for _ in dataset:
+        started = time.perf_counter()
+        iterator = iter(dataset)
+        start_s[name].append(time.perf_counter() - started)
+        for _ in iterator:
             pass
         return time.perf_counter() - begin
 
@@ -88,6 +93,7 @@ def measure(trials):
                 cpu_count=os.cpu_count(), images=IMAGES,
                 images_per_s={n: [IMAGES / t for t in s] for n, s in seconds.items()},
                 build_s={n: float(np.median(s[1:])) for n, s in build_s.items()},
+                iterator_start_s={n: float(np.median(s[1:])) for n, s in start_s.items()},
                 built_per_pass=ratio("ours, built per pass", "bare, built per pass"),
                 new_iterator=ratio("ours, new iterator", "bare, new iterator"))
 
@@ -102,6 +108,8 @@ def main(argv):
               f"{r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})")
     for name, seconds in report["build_s"].items():
         print(f"{name}: building the dataset takes {seconds:.2f} s (median)")
+    for name, seconds in report["iterator_start_s"].items():
+        print(f"{name}: iter() takes {seconds:.2f} s (median)")
 
 
 if __name__ == "__main__":
