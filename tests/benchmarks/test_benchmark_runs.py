@@ -79,6 +79,17 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     assert (tmp_path / "throughput.png").stat().st_size > 0
 
 
+def test_rows_flag_keeps_only_the_rows_it_names():
+    from benchmarks.throughput import _selected
+
+    rows = [(name, "lib", True, None, False) for name in (
+        "krl Resize uint8 out (compiled model, tensorflow)", "tf.image.resize",
+        "fast_image_resize bilinear (cykooz.resizer)", "Pillow resize BILINEAR")]
+    kept = _selected(rows, ["uint8 out", "fast_image_resize"])
+    assert [r[0] for r in kept] == [rows[0][0], rows[2][0]]
+    assert _selected(rows, []) == rows
+
+
 def _tiny_cfg():
     cfg = accuracy.settings(True, seeds=2, epochs=1, max_train=40, max_test=20)
     cfg.update(resolutions=[8, 16], native=16, method_size=8,
