@@ -151,6 +151,22 @@ def test_a_second_build_of_the_same_pipeline_reuses_its_traced_functions(photos)
     assert [y.dtype for _, y in build(np.int64)] == [tf.int64] * 2
 
 
+def test_a_second_build_of_the_crop_window_pipeline_reuses_its_functions(photos):
+    jpegs = [encode(p, "JPEG", quality=90) for p in photos.values()]
+
+    def build(seed=7):
+        return tf.data.Dataset.from_tensor_slices(jpegs).apply(
+            data.batched_decode_random_resized_crop(2, 24, 24, seed=seed))
+
+    first = build()
+    names, expected = _fast_map_functions(first), [x.numpy() for x in first]
+    second = build()
+    assert len(names) == 2 and _fast_map_functions(second) == names
+    for x, e in zip(second, expected):  # the same seeds: the same crops
+        np.testing.assert_array_equal(x.numpy(), e)
+    assert not set(_fast_map_functions(build(seed=8))) & set(names)
+
+
 def test_batched_decode_and_resize_names_a_bad_element(photos):
     jpeg = encode(photos["chelsea"], "JPEG")
     ds = tf.data.Dataset.from_tensor_slices(

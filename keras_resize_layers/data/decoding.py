@@ -520,11 +520,20 @@ def batched_decode_random_resized_crop(batch_size, height, width, seed=0,
         return _elements.join(out, rest, form["kind"], image_key)
 
     def apply(dataset):
+        nonlocal form
         seeds = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=rerandomize_each_iteration)
         pairs = tf.data.Dataset.zip(seeds, dataset)
-        decoded = _compat.fast_start_map(pairs, decode_one, calls, keep_int64=True)
+        # Later builds of the same pipeline reuse the traced functions (as in
+        # `batched_decode_and_resize`); the seeds stay a dataset of each build.
+        traced = _compat.traced_maps(pairs, (
+            "batched_decode_random_resized_crop", batch_size, drop_remainder, size, options,
+            scale, ratio, seed, calls, image_key, name_key))
+        form = traced.setdefault("form", form)
+        decoded = _compat.fast_start_map(pairs, decode_one, calls, keep_int64=True,
+                                         traced=traced, name="decode")
         return _compat.fast_start_map(
-            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls)
+            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls,
+            traced=traced, name="resize")
 
     return apply
