@@ -150,7 +150,7 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
         traced = _compat.traced_maps(dataset, (
             "batched_decode_and_resize", batch_size, drop_remainder, size, options, hint,
             calls, image_key, name_key))
-        form = traced.setdefault("form", form)
+        form = traced.setdefault("form", {})  # what this pipeline's trace saw
         decoded = _compat.fast_start_map(dataset, decode_one, calls, keep_int64=True,
                                          traced=traced, name="decode")
         return _compat.fast_start_map(
@@ -529,7 +529,7 @@ def batched_decode_random_resized_crop(batch_size, height, width, seed=0,
         traced = _compat.traced_maps(pairs, (
             "batched_decode_random_resized_crop", batch_size, drop_remainder, size, options,
             scale, ratio, seed, calls, image_key, name_key))
-        form = traced.setdefault("form", form)
+        form = traced.setdefault("form", {})  # what this pipeline's trace saw
         decoded = _compat.fast_start_map(pairs, decode_one, calls, keep_int64=True,
                                          traced=traced, name="decode")
         return _compat.fast_start_map(
