@@ -622,7 +622,11 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
     fail(ctx, status, message);
     goto done;
   }
-  const int u8 = kernel && *(TF_DataType*)kernel == TF_UINT8;
+  if (!kernel) {
+    fail(ctx, status, "KrlResampleTaps: out of memory for the kernel's state.");
+    goto done;
+  }
+  const int u8 = *(TF_DataType*)kernel == TF_UINT8;
   int64_t dims[4] = {job.n, job.h, job.w, job.C};
   out = TF_AllocateOutput(ctx, 0, u8 ? TF_UINT8 : TF_FLOAT, dims, 4,
                           (u8 ? 1 : sizeof(float)) * job.n * job.h * job.w * job.C, status);
