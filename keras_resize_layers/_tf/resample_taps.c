@@ -343,27 +343,77 @@ static void to_uint8(const float* values, int64_t n, uint8_t* out) {
   }
 }
 
+// --- a thread's work buffers, kept from call to call --------------------------
+// Allocated per call, buffers above glibc's mmap threshold (128 KiB at first)
+// were fresh pages, faulted in, on every call. Each thread keeps its buffers (grown when a call needs more, zeroed when
+// grown: rows the rows pass has not written yet hold finite values); a
+// thread's exit frees them, and buffers over 2 MiB go after each call.
+
+enum { SCRATCH_ACC, SCRATCH_LANES, SCRATCH_SRC, SCRATCH_STAGED, SCRATCH_N };
+typedef struct {
+  void* p[SCRATCH_N];
+  size_t bytes[SCRATCH_N];
+} Scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void* arg) {
+  Scratch* s = (Scratch*)arg;
+  for (int i = 0; i < SCRATCH_N; ++i) free(s->p[i]);
+  free(s);
+}
+
+static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+// This thread's buffer `which`, at least `bytes` long and 64-byte aligned, or NULL.
+static void* scratch(int which, size_t bytes) {
+  pthread_once(&scratch_once, scratch_key_create);
+  Scratch* s = (Scratch*)pthread_getspecific(scratch_key);
+  if (!s) {
+    s = (Scratch*)calloc(1, sizeof(Scratch));
+    if (!s || pthread_setspecific(scratch_key, s)) {
+      free(s);
+      return NULL;
+    }
+  }
+  if (s->bytes[which] < bytes) {
+    const size_t rounded = (bytes + 63) / 64 * 64;  // aligned_alloc takes a multiple
+    free(s->p[which]);
+    s->p[which] = aligned_alloc(64, rounded);
+    s->bytes[which] = s->p[which] ? rounded : 0;
+    if (s->p[which]) memset(s->p[which], 0, rounded);
+  }
+  return s->p[which];
+}
+
+// Buffers above 2 MiB (images over ~10000 pixels wide) are not kept: many
+// threads may call the op, and each would hold them.
+static void scratch_trim(void) {
+  Scratch* s = (Scratch*)pthread_getspecific(scratch_key);
+  for (int i = 0; s && i < SCRATCH_N; ++i)
+    if (s->bytes[i] > ((size_t)2 << 20)) free(s->p[i]), s->p[i] = NULL, s->bytes[i] = 0;
+}
+
 static void* worker(void* arg) {
   Job* job = (Job*)arg;
   const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
   // LANES: the rows pass fills ROWS_PER_TASK rows, `stride` apart, then
   // `lanes`; otherwise one row (4 spare floats for cols_pass's vectors).
   const int64_t stride = wc + 16, block = LANES ? ROWS_PER_TASK : 1;
-  float* acc = (float*)calloc((size_t)(block * stride), sizeof(float));
-  // aligned_alloc takes a multiple of the alignment.
-  const size_t lanes_bytes = (sizeof(float) * (size_t)(wc * LANES + LANES) + 63) / 64 * 64;
-  float* lanes = LANES ? (float*)aligned_alloc(64, lanes_bytes) : NULL;
-  const uint8_t** src = (const uint8_t**)malloc(sizeof(uint8_t*) * (size_t)job->ky);
+  float* acc = (float*)scratch(SCRATCH_ACC, sizeof(float) * (size_t)(block * stride));
+  float* lanes = LANES ? (float*)scratch(
+      SCRATCH_LANES, sizeof(float) * (size_t)(wc * LANES + LANES)) : NULL;
+  const uint8_t** src = (const uint8_t**)scratch(SCRATCH_SRC,
+                                                 sizeof(uint8_t*) * (size_t)job->ky);
   // uint8 output: a task's float rows land here, then rounded into the output
   // (no float32 batch written to memory and read back by a cast).
   const int64_t task_values = ROWS_PER_TASK * job->w * job->C;
-  float* staged = job->out8 ? (float*)malloc(sizeof(float) * (size_t)(task_values + 4)) : NULL;
+  float* staged = job->out8 ? (float*)scratch(
+      SCRATCH_STAGED, sizeof(float) * (size_t)(task_values + 4)) : NULL;
   if (!acc || !src || (LANES && !lanes) || (job->out8 && !staged)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-    free(acc);
-    free(lanes);
-    free(src);
-    free(staged);
+    scratch_trim();
     return NULL;
   }
   for (;;) {
@@ -416,10 +466,7 @@ static void* worker(void* arg) {
 #endif
     if (job->out8) to_uint8(staged, (r1 - r0) * job->w * job->C, job->out8 + first);
   }
-  free(acc);
-  free(lanes);
-  free(src);
-  free(staged);
+  scratch_trim();
   return NULL;
 }
 
