@@ -75,6 +75,12 @@ def _unaliased(images, taps):
     return tf.pad(images, [[0, 0], [0, 0], [0, 16], [0, 0]])
 
 
+def _op_out_dtype(images, policy, uint8_out):
+    """uint8 where uint8 images are wanted as uint8 and no fill is added after the op."""
+    return tf.uint8 if uint8_out and images.dtype == tf.uint8 and policy != "pad" \
+        else tf.float32
+
+
 def resample_taps(images, size, plan, fill_value, policy, uint8_out=False):
     """`taps.resample_static` with the passes run by the CPU op, else compiled by XLA.
 
@@ -89,10 +95,8 @@ def resample_taps(images, size, plan, fill_value, policy, uint8_out=False):
         float32 `(N, height, width, C)`, or uint8 where `uint8_out` was served.
     """
     images = tf.convert_to_tensor(images)
-    if native.usable(images.dtype):
-        run = native.run  # the op needs no widening
-        if uint8_out and images.dtype == tf.uint8 and policy != "pad":
-            run = functools.partial(native.run, out_dtype=tf.uint8)
+    if native.usable(images.dtype):  # the op needs no widening
+        run = functools.partial(native.run, out_dtype=_op_out_dtype(images, policy, uint8_out))
     else:
         images = _unaliased(images, plan["taps"])
         run = _passes_program(plan["taps"], images.dtype)
@@ -129,10 +133,8 @@ def resample_dynamic(images, heights, widths, size, geometry, method, antialias,
     g = {k: tf.cast(v, tf.int32) + zeros for k, v in geometry.items()}
     heights, widths = heights + zeros, widths + zeros
     if native.usable(images.dtype):  # any K, any size: one op, no buckets, no padding
-        out_dtype = tf.uint8 if uint8_out and images.dtype == tf.uint8 and policy != "pad" \
-            else tf.float32
         out = native.run(images, *_distinct_taps(size, heights, widths, g, method, antialias),
-                         out_dtype=out_dtype)
+                         out_dtype=_op_out_dtype(images, policy, uint8_out))
     else:
         need_h, need_w = _need(g, method, antialias)
         out = _bucketed(images, heights, widths, size, g, method, antialias, policy,

@@ -80,6 +80,24 @@ def decode_and_resize_fn(height, width, method="bilinear", antialias=True,
     return fn
 
 
+def _decode_then_resize(dataset, settings, decode_one, resize_batch, batch_size,
+                        drop_remainder, calls):
+    """`decode_one` per element, `padded_batch`, then `resize_batch` per batch, both maps
+    starting fast in every new iterator (`_compat.fast_start_map`; int32 entries leave the
+    first map as int64 and are restored once per batch). A later build with the same
+    `settings` on a dataset of the same element spec reuses both traced functions
+    (`_compat.traced_maps`). They are traced together or not at all: `resize_batch`'s
+    trace reads what `decode_one`'s trace saw of the element."""
+    traced = _compat.traced_maps(dataset, settings)
+    if "resize" not in traced:
+        traced.clear()
+    decoded = _compat.fast_start_map(dataset, decode_one, calls, keep_int64=True,
+                                     traced=traced, name="decode")
+    return _compat.fast_start_map(
+        decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls,
+        traced=traced, name="resize")
+
+
 def batched_decode_and_resize(batch_size, height, width, method="bilinear", antialias=True,
                               policy="stretch", crop_fraction=1.0, fill_value=0.0,
                               dtype=None, dct_downscale=True, drop_remainder=False,
@@ -142,20 +160,10 @@ def batched_decode_and_resize(batch_size, height, width, method="bilinear", anti
                               image_key)
 
     def apply(dataset):
-        nonlocal form
-        # Both maps start fast in every new iterator (`_compat.fast_start_map`);
-        # int32 entries are restored once per batch, not per element. A later
-        # build of the same pipeline reuses both traced functions (and what the
-        # decoding trace saw of the element).
-        traced = _compat.traced_maps(dataset, (
+        return _decode_then_resize(dataset, (
             "batched_decode_and_resize", batch_size, drop_remainder, size, options, hint,
-            calls, image_key, name_key))
-        form = traced.setdefault("form", {})  # what this pipeline's trace saw
-        decoded = _compat.fast_start_map(dataset, decode_one, calls, keep_int64=True,
-                                         traced=traced, name="decode")
-        return _compat.fast_start_map(
-            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls,
-            traced=traced, name="resize")
+            calls, image_key, name_key), decode_one, resize_batch, batch_size, drop_remainder,
+            calls)
 
     return apply
 
@@ -520,20 +528,12 @@ def batched_decode_random_resized_crop(batch_size, height, width, seed=0,
         return _elements.join(out, rest, form["kind"], image_key)
 
     def apply(dataset):
-        nonlocal form
         seeds = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=rerandomize_each_iteration)
-        pairs = tf.data.Dataset.zip(seeds, dataset)
-        # Later builds of the same pipeline reuse the traced functions (as in
-        # `batched_decode_and_resize`); the seeds stay a dataset of each build.
-        traced = _compat.traced_maps(pairs, (
+        pairs = tf.data.Dataset.zip(seeds, dataset)  # the seeds: a dataset of each build
+        return _decode_then_resize(pairs, (
             "batched_decode_random_resized_crop", batch_size, drop_remainder, size, options,
-            scale, ratio, seed, calls, image_key, name_key))
-        form = traced.setdefault("form", {})  # what this pipeline's trace saw
-        decoded = _compat.fast_start_map(pairs, decode_one, calls, keep_int64=True,
-                                         traced=traced, name="decode")
-        return _compat.fast_start_map(
-            decoded.padded_batch(batch_size, drop_remainder=drop_remainder), resize_batch, calls,
-            traced=traced, name="resize")
+            scale, ratio, seed, calls, image_key, name_key), decode_one, resize_batch,
+            batch_size, drop_remainder, calls)
 
     return apply
