@@ -11,12 +11,12 @@ library's `krl:bicubic`. Writes OUTPUT_DIR/audit.json, audit.md and audit.png.
 
 from absl import app, flags
 
+from benchmarks import common_flags
+
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("limit", 0, "Use at most this many photo crops (0: all).")
 flags.DEFINE_list("variants", None, "Audit only these pipelines (names as in the report; "
                   "the reference always runs). Default: all 34.")
-if "output_dir" not in FLAGS:
-    flags.DEFINE_string("output_dir", "results", "Where to write the report.")
 
 REFERENCE = "krl:bicubic"
 # The main job's 10 pipelines besides the reference (every family; ~2 of its minutes).

@@ -19,13 +19,11 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 FLAGS = flags.FLAGS
-if "trials" not in FLAGS:  # the other benchmarks may be imported in the same process
-    flags.DEFINE_integer("trials", 3, "Alternated trials per size.")
-if "images" not in FLAGS:
-    flags.DEFINE_integer("images", 64, "Images per trial.")
-if "output_dir" not in FLAGS:
-    flags.DEFINE_string("output_dir", "results", "Where to write crop_decode.json.")
+common_flags.define_once(flags.DEFINE_integer, "trials", 3, "Alternated trials per size.")
+common_flags.define_once(flags.DEFINE_integer, "images", 64, "Images per trial.")
 
 SIZES = [(375, 500), (768, 1024), (1536, 2048), (3000, 4000)]
 

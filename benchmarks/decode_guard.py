@@ -15,9 +15,11 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("count", 256, "Elements per pass.")
-flags.DEFINE_integer("rounds", 5, "Alternating passes of each pipeline.")
+common_flags.define_once(flags.DEFINE_integer, "rounds", 5, "Alternating passes of each pipeline.")
 
 
 def main(_):

@@ -8,9 +8,11 @@ import os
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output", "docs/policies_and_aliasing.png", "PNG to write.")
-flags.DEFINE_integer("size", 224, "Output side of the policy panels.")
+common_flags.define_once(flags.DEFINE_integer, "size", 224, "Output side of the policy panels.")
 
 
 def zone_plate(n=512):

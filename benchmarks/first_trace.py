@@ -17,12 +17,12 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 from benchmarks import report_files
 
 FLAGS = flags.FLAGS
-flags.DEFINE_integer("trials", 5, "Alternated pairs of fresh processes.")
-if "output_dir" not in FLAGS:
-    flags.DEFINE_string("output_dir", "results", "Where to write first_trace.json.")
+common_flags.define_once(flags.DEFINE_integer, "trials", 5, "Alternated pairs of fresh processes.")
 
 CHILD = r"""
 import sys, time

@@ -13,12 +13,14 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 from benchmarks import photos, reference
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["512", "1024"], "Square source sizes.")
-flags.DEFINE_integer("batch", 32, "Images per call.")
-flags.DEFINE_integer("trials", 7, "Timed trials after a warm-up.")
+common_flags.define_once(flags.DEFINE_integer, "batch", 32, "Images per call.")
+common_flags.define_once(flags.DEFINE_integer, "trials", 7, "Timed trials after a warm-up.")
 
 
 def rows(target):

@@ -27,8 +27,9 @@ from benchmarks import common_flags  # noqa: F401  (--output_dir)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("source", 2048, "Square source side (pixels).")
-flags.DEFINE_integer("batch", 256, "Images per batch.")
-flags.DEFINE_integer("rounds", 5, "Timed calls per row (after one warm-up call).")
+common_flags.define_once(flags.DEFINE_integer, "batch", 256, "Images per batch.")
+common_flags.define_once(flags.DEFINE_integer, "rounds",
+                          5, "Timed calls per row (after one warm-up call).")
 flags.DEFINE_list("backends", ["tensorflow", "jax"], "Keras backends to run.")
 flags.DEFINE_string("_child", "", "Internal: run these rows in this process.")
 

@@ -19,12 +19,12 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 from benchmarks import report_files
 
 FLAGS = flags.FLAGS
-flags.DEFINE_integer("trials", 3, "Rounds of the four variants.")
-if "output_dir" not in FLAGS:
-    flags.DEFINE_string("output_dir", "results", "Where to write pipeline_passes.json.")
+common_flags.define_once(flags.DEFINE_integer, "trials", 3, "Rounds of the four variants.")
 
 IMAGES = 2048
 VARIANTS = ("ours, built per pass", "bare, built per pass", "ours, new iterator",

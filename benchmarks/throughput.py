@@ -22,7 +22,7 @@ import numpy as np
 from absl import app, flags
 
 from benchmarks import photos, reference
-from benchmarks import common_flags  # noqa: F401  (--quick, --output_dir)
+from benchmarks import common_flags  # also --quick, --output_dir
 from benchmarks import report_files
 from benchmarks.progress import Progress
 
@@ -33,7 +33,8 @@ flags.DEFINE_list("source_sizes", ["256x256", "512x512", "1024x1024", "2048x1536
 flags.DEFINE_string("target_size", "224x224", "Output size HxW.")
 flags.DEFINE_list("methods", ["bilinear"], "Resampling methods to compare.")
 flags.DEFINE_integer("batch_size", 32, "Images per timed call.")
-flags.DEFINE_integer("trials", 5, "Timed trials per row (after one warm-up; at least 2).")
+common_flags.define_once(flags.DEFINE_integer, "trials",
+                          5, "Timed trials per row (after one warm-up; at least 2).")
 flags.DEFINE_string("pillow_simd_dir", None, "A folder holding Pillow-SIMD's `PIL` package "
                     "(`pip install --target DIR --no-binary :all: pillow-simd`): adds its row, "
                     "loaded beside Pillow under another name.")

@@ -20,11 +20,13 @@ import time
 import numpy as np
 from absl import app, flags
 
+from benchmarks import common_flags
+
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("steps", 20, "Timed training steps per round.")
-flags.DEFINE_integer("rounds", 5, "Alternating rounds.")
-flags.DEFINE_integer("batch", 16, "Images per step.")
-flags.DEFINE_integer("size", 128, "The model's input size.")
+common_flags.define_once(flags.DEFINE_integer, "rounds", 5, "Alternating rounds.")
+common_flags.define_once(flags.DEFINE_integer, "batch", 16, "Images per step.")
+common_flags.define_once(flags.DEFINE_integer, "size", 128, "The model's input size.")
 
 
 def _model(input_shape, size):

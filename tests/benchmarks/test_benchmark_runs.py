@@ -362,3 +362,25 @@ def test_crop_decode_times_the_window_pipelines_against_the_full_decode(monkeypa
     assert len(row["speedup_over_full"]) == 2
     for r in row["speedup_over_full"].values():
         assert 0 < r["min"] <= r["median"] <= r["max"]
+
+
+
+def test_a_flag_two_benchmarks_define_is_defined_once():
+    """The suite and these tests import several benchmarks into one process, in an order
+    that varies: a flag name more than one module defines must go through
+    `common_flags.define_once` everywhere (absl refuses a second definition: a
+    DuplicateFlagError once failed CI when crop_decode was imported before throughput)."""
+    import collections
+    import pathlib
+
+    folder = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
+    found = collections.defaultdict(list)  # name -> [(module, through define_once)]
+    for path in folder.glob("*.py"):
+        for match in re.finditer(r'(define_once\(flags\.DEFINE_\w+, |flags\.DEFINE_\w+\()"(\w+)"',
+                                 path.read_text()):
+            found[match.group(2)].append((path.name, match.group(1).startswith("define_once")))
+    shared = {name: sites for name, sites in found.items() if len(sites) > 1}
+    assert {"trials", "rounds", "batch", "size"} <= set(shared)
+    plain = [(name, module) for name, sites in shared.items() for module, once in sites
+             if not once]
+    assert not plain, plain
