@@ -10,8 +10,9 @@
 // uint8 with `out_type` (rounded half to even and saturated, as tf.round, clip, cast):
 //   out[n, o, p, c] = sum_s wx[p, s] * (sum_t wy[o, t] * images[n, iy[o, t], ix[p, s], c])
 // with both sums in tap order, like the XLA passes. Per output row the rows
-// pass sums Ky whole input rows (vectorised across width * channels, reading
-// the integer input directly, prefetching the rows it reads next) into a float
+// pass sums Ky input rows (vectorised across width * channels, four vectors of
+// sums at a time, reading the integer input directly, and fetching the input
+// rows of the output row after next slice by slice as it goes) into a float
 // row; the columns pass reads the float rows of 16 output rows at once with
 // AVX-512, 8 with AVX2, one without. Tasks of one image's 16 / 8 rows are
 // shared by the calling thread and one process-wide pool of threads (at most
@@ -41,6 +42,10 @@ typedef struct TF_ShapeInferenceContext TF_ShapeInferenceContext;
 #include "tensorflow/c/ops.h"
 
 #define MAX_THREADS 256
+#define AHEAD_ROWS 64  // input rows fetched ahead per output row, at most
+#ifndef PREFETCH_LOCALITY
+#define PREFETCH_LOCALITY 3
+#endif
 
 typedef struct {
   const uint8_t* in;  // image bytes
@@ -67,11 +72,46 @@ static inline float load_one(const uint8_t* row, int is_float, int64_t j) {
   return is_float ? ((const float*)row)[j] : (float)row[j];
 }
 
+// Bytes [from, to) of each of the n rows `ahead` on their way to the cache.
+static inline void prefetch_rows(const uint8_t* const* ahead, int64_t n, int64_t from,
+                                 int64_t to) {
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t b = from; b < to; b += 64) __builtin_prefetch(ahead[a] + b, 0, PREFETCH_LOCALITY);
+}
+
+// `ahead`: the n input rows the next rows pass reads first, fetched a slice at
+// a time while this one sums (spread over the pass, not a burst before it).
 static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
-                      const float* wt, int64_t k, float* acc) {
+                      const float* wt, int64_t k, float* acc,
+                      const uint8_t* const* ahead, int64_t n_ahead) {
   int64_t j = 0;
+  const int64_t item = is_float ? 4 : 1;
 #if defined(__AVX512F__)
+  // Four (then one or two) independent sums per pass over the taps: each sum is
+  // a chain of K dependent FMAs, so one or two chains left the FMA units waiting
+  // on their latency (each value's sum, and so its rounding, is the same).
   if (is_float) {
+    for (; j + 64 <= wc; j += 64) {
+      prefetch_rows(ahead, n_ahead, j * 4, (j + 64) * 4);
+      const float* s0 = (const float*)src[0] + j;
+      __m512 w = _mm512_set1_ps(wt[0]);
+      __m512 a = _mm512_mul_ps(w, _mm512_loadu_ps(s0));
+      __m512 b = _mm512_mul_ps(w, _mm512_loadu_ps(s0 + 16));
+      __m512 c = _mm512_mul_ps(w, _mm512_loadu_ps(s0 + 32));
+      __m512 d = _mm512_mul_ps(w, _mm512_loadu_ps(s0 + 48));
+      for (int64_t t = 1; t < k; ++t) {
+        const float* st = (const float*)src[t] + j;
+        w = _mm512_set1_ps(wt[t]);
+        a = _mm512_fmadd_ps(w, _mm512_loadu_ps(st), a);
+        b = _mm512_fmadd_ps(w, _mm512_loadu_ps(st + 16), b);
+        c = _mm512_fmadd_ps(w, _mm512_loadu_ps(st + 32), c);
+        d = _mm512_fmadd_ps(w, _mm512_loadu_ps(st + 48), d);
+      }
+      _mm512_storeu_ps(acc + j, a);
+      _mm512_storeu_ps(acc + j + 16, b);
+      _mm512_storeu_ps(acc + j + 32, c);
+      _mm512_storeu_ps(acc + j + 48, d);
+    }
     for (; j + 16 <= wc; j += 16) {
       __m512 a = _mm512_mul_ps(_mm512_set1_ps(wt[0]), _mm512_loadu_ps((const float*)src[0] + j));
       for (int64_t t = 1; t < k; ++t)
@@ -79,6 +119,28 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
       _mm512_storeu_ps(acc + j, a);
     }
   } else {
+#define U8X16(p) _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p))))
+    for (; j + 64 <= wc; j += 64) {
+      prefetch_rows(ahead, n_ahead, j, j + 64);
+      __m512 w = _mm512_set1_ps(wt[0]);
+      __m512 a = _mm512_mul_ps(w, U8X16(src[0] + j));
+      __m512 b = _mm512_mul_ps(w, U8X16(src[0] + j + 16));
+      __m512 c = _mm512_mul_ps(w, U8X16(src[0] + j + 32));
+      __m512 d = _mm512_mul_ps(w, U8X16(src[0] + j + 48));
+      for (int64_t t = 1; t < k; ++t) {
+        const uint8_t* st = src[t] + j;
+        w = _mm512_set1_ps(wt[t]);
+        a = _mm512_fmadd_ps(w, U8X16(st), a);
+        b = _mm512_fmadd_ps(w, U8X16(st + 16), b);
+        c = _mm512_fmadd_ps(w, U8X16(st + 32), c);
+        d = _mm512_fmadd_ps(w, U8X16(st + 48), d);
+      }
+      _mm512_storeu_ps(acc + j, a);
+      _mm512_storeu_ps(acc + j + 16, b);
+      _mm512_storeu_ps(acc + j + 32, c);
+      _mm512_storeu_ps(acc + j + 48, d);
+    }
+#undef U8X16
     for (; j + 32 <= wc; j += 32) {
       __m512 w = _mm512_set1_ps(wt[0]);
       __m512 a = _mm512_mul_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
@@ -98,6 +160,27 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
   }
 #elif defined(__AVX2__) && defined(__FMA__)
   if (is_float) {
+    for (; j + 32 <= wc; j += 32) {
+      prefetch_rows(ahead, n_ahead, j * 4, (j + 32) * 4);
+      const float* s0 = (const float*)src[0] + j;
+      __m256 w = _mm256_set1_ps(wt[0]);
+      __m256 a = _mm256_mul_ps(w, _mm256_loadu_ps(s0));
+      __m256 b = _mm256_mul_ps(w, _mm256_loadu_ps(s0 + 8));
+      __m256 c = _mm256_mul_ps(w, _mm256_loadu_ps(s0 + 16));
+      __m256 d = _mm256_mul_ps(w, _mm256_loadu_ps(s0 + 24));
+      for (int64_t t = 1; t < k; ++t) {
+        const float* st = (const float*)src[t] + j;
+        w = _mm256_set1_ps(wt[t]);
+        a = _mm256_fmadd_ps(w, _mm256_loadu_ps(st), a);
+        b = _mm256_fmadd_ps(w, _mm256_loadu_ps(st + 8), b);
+        c = _mm256_fmadd_ps(w, _mm256_loadu_ps(st + 16), c);
+        d = _mm256_fmadd_ps(w, _mm256_loadu_ps(st + 24), d);
+      }
+      _mm256_storeu_ps(acc + j, a);
+      _mm256_storeu_ps(acc + j + 8, b);
+      _mm256_storeu_ps(acc + j + 16, c);
+      _mm256_storeu_ps(acc + j + 24, d);
+    }
     for (; j + 8 <= wc; j += 8) {
       __m256 a = _mm256_mul_ps(_mm256_set1_ps(wt[0]), _mm256_loadu_ps((const float*)src[0] + j));
       for (int64_t t = 1; t < k; ++t)
@@ -105,6 +188,28 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
       _mm256_storeu_ps(acc + j, a);
     }
   } else {
+#define U8X8(p) _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p))))
+    for (; j + 32 <= wc; j += 32) {
+      if (!(j & 63)) prefetch_rows(ahead, n_ahead, j, j + 64);
+      __m256 w = _mm256_set1_ps(wt[0]);
+      __m256 a = _mm256_mul_ps(w, U8X8(src[0] + j));
+      __m256 b = _mm256_mul_ps(w, U8X8(src[0] + j + 8));
+      __m256 c = _mm256_mul_ps(w, U8X8(src[0] + j + 16));
+      __m256 d = _mm256_mul_ps(w, U8X8(src[0] + j + 24));
+      for (int64_t t = 1; t < k; ++t) {
+        const uint8_t* st = src[t] + j;
+        w = _mm256_set1_ps(wt[t]);
+        a = _mm256_fmadd_ps(w, U8X8(st), a);
+        b = _mm256_fmadd_ps(w, U8X8(st + 8), b);
+        c = _mm256_fmadd_ps(w, U8X8(st + 16), c);
+        d = _mm256_fmadd_ps(w, U8X8(st + 24), d);
+      }
+      _mm256_storeu_ps(acc + j, a);
+      _mm256_storeu_ps(acc + j + 8, b);
+      _mm256_storeu_ps(acc + j + 16, c);
+      _mm256_storeu_ps(acc + j + 24, d);
+    }
+#undef U8X8
     for (; j + 8 <= wc; j += 8) {
       __m256 a = _mm256_mul_ps(_mm256_set1_ps(wt[0]), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
                                    _mm_loadl_epi64((const __m128i*)(src[0] + j)))));
@@ -120,6 +225,9 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
   // rounding does not depend on where the row ends (an image padded into a
   // wider batch gives the same pixels; GCC left `a += w * x` as a multiply and
   // an add for uint8, and vectorised it the same way for K > 14).
+  // The rest of the rows ahead (all of them in builds without AVX2). The u8 AVX2
+  // loop fetched whole 64-byte lines: up to 32 bytes past j already.
+  prefetch_rows(ahead, n_ahead, j * item, wc * item);
   for (; j < wc; ++j) {
     float a = wt[0] * load_one(src[0], is_float, j);
     for (int64_t t = 1; t < k; ++t) a = MADD(wt[t], load_one(src[t], is_float, j), a);
@@ -404,8 +512,9 @@ static void* worker(void* arg) {
   float* acc = (float*)scratch(SCRATCH_ACC, sizeof(float) * (size_t)(block * stride));
   float* lanes = LANES ? (float*)scratch(
       SCRATCH_LANES, sizeof(float) * (size_t)(wc * LANES + LANES)) : NULL;
-  const uint8_t** src = (const uint8_t**)scratch(SCRATCH_SRC,
-                                                 sizeof(uint8_t*) * (size_t)job->ky);
+  const uint8_t** src = (const uint8_t**)scratch(
+      SCRATCH_SRC, sizeof(uint8_t*) * (size_t)(job->ky + AHEAD_ROWS));
+  const uint8_t** ahead = src + job->ky;
   // uint8 output: a task's float rows land here, then rounded into the output
   // (no float32 batch written to memory and read back by a cast).
   const int64_t task_values = ROWS_PER_TASK * job->w * job->C;
@@ -441,18 +550,17 @@ static void* worker(void* arg) {
       const int32_t* rows = job->iy + ty + r * job->ky;
       float* row = acc + (LANES ? (r - r0) * stride : 0);
       for (int64_t t = 0; t < job->ky; ++t) src[t] = image + ((int64_t)rows[t] * wc + off) * item;
+      // The input rows first read two output rows ahead go to the cache while
+      // this row is summed (images come from memory; at most 64 rows).
+      int64_t n_ahead = 0;
       if (r + 2 < job->h) {
-        // The input rows first read two output rows ahead, on their way to
-        // the cache while this row is summed (images come from memory).
         const int64_t last = job->ky - 1;
         int64_t y = rows[job->ky + last] + 1, y1 = rows[2 * job->ky + last];
-        if (y1 - y > 64) y = y1 - 64;
-        for (; y <= y1; ++y) {
-          const uint8_t* ahead = image + (y * wc + off) * item;
-          for (int64_t b = 0; b < span * item; b += 64) __builtin_prefetch(ahead + b);
-        }
+        if (y1 - y >= AHEAD_ROWS) y = y1 - AHEAD_ROWS + 1;
+        for (; y <= y1; ++y) ahead[n_ahead++] = image + (y * wc + off) * item;
       }
-      rows_pass(src, job->is_float, span, job->wy + ty + r * job->ky, job->ky, row);
+      rows_pass(src, job->is_float, span, job->wy + ty + r * job->ky, job->ky, row, ahead,
+                n_ahead);
 #if !LANES
       cols_pass(row, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx,
                 out + (r - r0) * job->w * job->C);
