@@ -225,3 +225,19 @@ def test_malformed_rle_streams_are_refused_saying_why(stream, message):
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         decode.decode_image(contents)
     assert "BMP decoder rejected" in decode.reason_of_failure(contents).numpy().decode()
+
+
+def test_the_format_branch_stays_a_functional_if_in_graphs():
+    """Grappler lowers an `If` to Switch/Merge in a plain `Dataset.map`, and then every
+    JPEG paid for the non-JPEG branch's hundreds of ops (half the bare decoder's rate);
+    `decode_image` asks for no lowering, and still decodes both kinds in a plain map."""
+    graph = tf.function(lambda c: decode.decode_image(c, (8, 8))).get_concrete_function(
+        tf.TensorSpec([], tf.string)).graph
+    ifs = [op for op in graph.get_operations() if op.type in ("If", "StatelessIf")]
+    assert len(ifs) == 1 and ifs[0].get_attr("_lower_using_switch_merge") is False
+    pixels = np.full((20, 30, 3), 90, np.uint8)
+    ds = tf.data.Dataset.from_tensor_slices([encode(pixels, "JPEG"), encode(pixels, "PNG")])
+    out = [x.numpy() for x in ds.map(decode.decode_image)]
+    assert [x.shape for x in out] == [(20, 30, 3), (20, 30, 3)]
+    np.testing.assert_array_equal(out[1], pixels)
+    assert np.abs(out[0].astype(int) - 90).max() <= 2

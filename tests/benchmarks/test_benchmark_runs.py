@@ -368,6 +368,18 @@ def test_crop_decode_times_the_window_pipelines_against_the_full_decode(monkeypa
         assert 0 < r["min"] <= r["median"] <= r["max"]
 
 
+def test_pipeline_passes_rates_each_variant_against_the_bare_decode(monkeypatch):
+    from benchmarks import pipeline_passes
+
+    monkeypatch.setattr(pipeline_passes, "IMAGES", 64)
+    report = pipeline_passes.measure(trials=1)
+    assert set(report["images_per_s"]) == set(pipeline_passes.VARIANTS)
+    assert all(len(rates) == 1 for rates in report["images_per_s"].values())
+    for key in ("built_per_pass", "new_iterator", "decode_fn_map"):
+        r = report[key]
+        assert 0 < r["min"] <= r["median"] <= r["max"]
+    assert set(report["build_s"]) == {"ours, built per pass", "bare, built per pass"}
+
 
 def test_a_flag_two_benchmarks_define_is_defined_once():
     """The suite and these tests import several benchmarks into one process, in an order
