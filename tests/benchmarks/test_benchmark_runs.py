@@ -360,7 +360,11 @@ def test_crop_decode_times_the_window_pipelines_against_the_full_decode(monkeypa
     from benchmarks import crop_decode
 
     monkeypatch.setattr(crop_decode, "SIZES", [(375, 500)])
+    monkeypatch.setattr(crop_decode, "MAX_SCALE", 2)
     (row,) = crop_decode.run(trials=1, images=32)
+    # Smaller photos time more images per trial (here 2x), whole batches.
+    assert row["images"] == 64 == crop_decode.images_for((375, 500), 32)
+    assert crop_decode.images_for((3000, 4000), 32) == 32
     assert row["source"] == [375, 500] and set(row["images_per_s"]) == {
         crop_decode.FULL, *row["speedup_over_full"]}
     assert len(row["speedup_over_full"]) == 2
