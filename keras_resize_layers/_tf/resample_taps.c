@@ -79,171 +79,9 @@ static inline void prefetch_rows(const uint8_t* const* ahead, int64_t n, int64_t
     for (int64_t b = from; b < to; b += 64) __builtin_prefetch(ahead[a] + b, 0, PREFETCH_LOCALITY);
 }
 
-// `ahead`: the n input rows the next rows pass reads first, fetched a slice at
-// a time while this one sums (spread over the pass, not a burst before it).
-static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
-                      const float* wt, int64_t k, float* acc,
-                      const uint8_t* const* ahead, int64_t n_ahead) {
-  int64_t j = 0;
-  const int64_t item = is_float ? 4 : 1;
-#if defined(__AVX512F__)
-  // Four (then one or two) independent sums per pass over the taps: each sum is
-  // a chain of K dependent FMAs, so one or two chains left the FMA units waiting
-  // on their latency (each value's sum, and so its rounding, is the same).
-  if (is_float) {
-    for (; j + 64 <= wc; j += 64) {
-      prefetch_rows(ahead, n_ahead, j * 4, (j + 64) * 4);
-      const float* s0 = (const float*)src[0] + j;
-      __m512 w = _mm512_set1_ps(wt[0]);
-      __m512 a = _mm512_mul_ps(w, _mm512_loadu_ps(s0));
-      __m512 b = _mm512_mul_ps(w, _mm512_loadu_ps(s0 + 16));
-      __m512 c = _mm512_mul_ps(w, _mm512_loadu_ps(s0 + 32));
-      __m512 d = _mm512_mul_ps(w, _mm512_loadu_ps(s0 + 48));
-      for (int64_t t = 1; t < k; ++t) {
-        const float* st = (const float*)src[t] + j;
-        w = _mm512_set1_ps(wt[t]);
-        a = _mm512_fmadd_ps(w, _mm512_loadu_ps(st), a);
-        b = _mm512_fmadd_ps(w, _mm512_loadu_ps(st + 16), b);
-        c = _mm512_fmadd_ps(w, _mm512_loadu_ps(st + 32), c);
-        d = _mm512_fmadd_ps(w, _mm512_loadu_ps(st + 48), d);
-      }
-      _mm512_storeu_ps(acc + j, a);
-      _mm512_storeu_ps(acc + j + 16, b);
-      _mm512_storeu_ps(acc + j + 32, c);
-      _mm512_storeu_ps(acc + j + 48, d);
-    }
-    for (; j + 16 <= wc; j += 16) {
-      __m512 a = _mm512_mul_ps(_mm512_set1_ps(wt[0]), _mm512_loadu_ps((const float*)src[0] + j));
-      for (int64_t t = 1; t < k; ++t)
-        a = _mm512_fmadd_ps(_mm512_set1_ps(wt[t]), _mm512_loadu_ps((const float*)src[t] + j), a);
-      _mm512_storeu_ps(acc + j, a);
-    }
-  } else {
-#define U8X16(p) _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(p))))
-    for (; j + 64 <= wc; j += 64) {
-      prefetch_rows(ahead, n_ahead, j, j + 64);
-      __m512 w = _mm512_set1_ps(wt[0]);
-      __m512 a = _mm512_mul_ps(w, U8X16(src[0] + j));
-      __m512 b = _mm512_mul_ps(w, U8X16(src[0] + j + 16));
-      __m512 c = _mm512_mul_ps(w, U8X16(src[0] + j + 32));
-      __m512 d = _mm512_mul_ps(w, U8X16(src[0] + j + 48));
-      for (int64_t t = 1; t < k; ++t) {
-        const uint8_t* st = src[t] + j;
-        w = _mm512_set1_ps(wt[t]);
-        a = _mm512_fmadd_ps(w, U8X16(st), a);
-        b = _mm512_fmadd_ps(w, U8X16(st + 16), b);
-        c = _mm512_fmadd_ps(w, U8X16(st + 32), c);
-        d = _mm512_fmadd_ps(w, U8X16(st + 48), d);
-      }
-      _mm512_storeu_ps(acc + j, a);
-      _mm512_storeu_ps(acc + j + 16, b);
-      _mm512_storeu_ps(acc + j + 32, c);
-      _mm512_storeu_ps(acc + j + 48, d);
-    }
-#undef U8X16
-    for (; j + 32 <= wc; j += 32) {
-      __m512 w = _mm512_set1_ps(wt[0]);
-      __m512 a = _mm512_mul_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
-                                      _mm_loadu_si128((const __m128i*)(src[0] + j)))));
-      __m512 b = _mm512_mul_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
-                                      _mm_loadu_si128((const __m128i*)(src[0] + j + 16)))));
-      for (int64_t t = 1; t < k; ++t) {
-        w = _mm512_set1_ps(wt[t]);
-        a = _mm512_fmadd_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
-                                   _mm_loadu_si128((const __m128i*)(src[t] + j)))), a);
-        b = _mm512_fmadd_ps(w, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
-                                   _mm_loadu_si128((const __m128i*)(src[t] + j + 16)))), b);
-      }
-      _mm512_storeu_ps(acc + j, a);
-      _mm512_storeu_ps(acc + j + 16, b);
-    }
-  }
-#elif defined(__AVX2__) && defined(__FMA__)
-  if (is_float) {
-    for (; j + 32 <= wc; j += 32) {
-      prefetch_rows(ahead, n_ahead, j * 4, (j + 32) * 4);
-      const float* s0 = (const float*)src[0] + j;
-      __m256 w = _mm256_set1_ps(wt[0]);
-      __m256 a = _mm256_mul_ps(w, _mm256_loadu_ps(s0));
-      __m256 b = _mm256_mul_ps(w, _mm256_loadu_ps(s0 + 8));
-      __m256 c = _mm256_mul_ps(w, _mm256_loadu_ps(s0 + 16));
-      __m256 d = _mm256_mul_ps(w, _mm256_loadu_ps(s0 + 24));
-      for (int64_t t = 1; t < k; ++t) {
-        const float* st = (const float*)src[t] + j;
-        w = _mm256_set1_ps(wt[t]);
-        a = _mm256_fmadd_ps(w, _mm256_loadu_ps(st), a);
-        b = _mm256_fmadd_ps(w, _mm256_loadu_ps(st + 8), b);
-        c = _mm256_fmadd_ps(w, _mm256_loadu_ps(st + 16), c);
-        d = _mm256_fmadd_ps(w, _mm256_loadu_ps(st + 24), d);
-      }
-      _mm256_storeu_ps(acc + j, a);
-      _mm256_storeu_ps(acc + j + 8, b);
-      _mm256_storeu_ps(acc + j + 16, c);
-      _mm256_storeu_ps(acc + j + 24, d);
-    }
-    for (; j + 8 <= wc; j += 8) {
-      __m256 a = _mm256_mul_ps(_mm256_set1_ps(wt[0]), _mm256_loadu_ps((const float*)src[0] + j));
-      for (int64_t t = 1; t < k; ++t)
-        a = _mm256_fmadd_ps(_mm256_set1_ps(wt[t]), _mm256_loadu_ps((const float*)src[t] + j), a);
-      _mm256_storeu_ps(acc + j, a);
-    }
-  } else {
-#define U8X8(p) _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p))))
-    for (; j + 32 <= wc; j += 32) {
-      if (!(j & 63)) prefetch_rows(ahead, n_ahead, j, j + 64);
-      __m256 w = _mm256_set1_ps(wt[0]);
-      __m256 a = _mm256_mul_ps(w, U8X8(src[0] + j));
-      __m256 b = _mm256_mul_ps(w, U8X8(src[0] + j + 8));
-      __m256 c = _mm256_mul_ps(w, U8X8(src[0] + j + 16));
-      __m256 d = _mm256_mul_ps(w, U8X8(src[0] + j + 24));
-      for (int64_t t = 1; t < k; ++t) {
-        const uint8_t* st = src[t] + j;
-        w = _mm256_set1_ps(wt[t]);
-        a = _mm256_fmadd_ps(w, U8X8(st), a);
-        b = _mm256_fmadd_ps(w, U8X8(st + 8), b);
-        c = _mm256_fmadd_ps(w, U8X8(st + 16), c);
-        d = _mm256_fmadd_ps(w, U8X8(st + 24), d);
-      }
-      _mm256_storeu_ps(acc + j, a);
-      _mm256_storeu_ps(acc + j + 8, b);
-      _mm256_storeu_ps(acc + j + 16, c);
-      _mm256_storeu_ps(acc + j + 24, d);
-    }
-#undef U8X8
-    for (; j + 8 <= wc; j += 8) {
-      __m256 a = _mm256_mul_ps(_mm256_set1_ps(wt[0]), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-                                   _mm_loadl_epi64((const __m128i*)(src[0] + j)))));
-      for (int64_t t = 1; t < k; ++t)
-        a = _mm256_fmadd_ps(_mm256_set1_ps(wt[t]), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-                                _mm_loadl_epi64((const __m128i*)(src[t] + j)))), a);
-      _mm256_storeu_ps(acc + j, a);
-    }
-  }
-#endif
-  // The last values of the row (all of it without AVX2): with FMA hardware
-  // one explicit FMA per tap, as in the vectors above, so that a value's
-  // rounding does not depend on where the row ends (an image padded into a
-  // wider batch gives the same pixels; GCC left `a += w * x` as a multiply and
-  // an add for uint8, and vectorised it the same way for K > 14).
-  // The rest of the rows ahead (all of them in builds without AVX2). The u8 AVX2
-  // loop fetched whole 64-byte lines: up to 32 bytes past j already.
-  prefetch_rows(ahead, n_ahead, j * item, wc * item);
-  for (; j < wc; ++j) {
-    float a = wt[0] * load_one(src[0], is_float, j);
-    for (int64_t t = 1; t < k; ++t) a = MADD(wt[t], load_one(src[t], is_float, j), a);
-    acc[j] = a;
-  }
-}
-
-// --- columns pass: out[p, c] = sum_s wx[p, s] * row[ix[p, s] * C + c] ---------
-
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-// With AVX2 or AVX-512: across the task's rows, one per vector lane.
-// A task's LANES rows-pass rows are transposed into `lanes` (lanes[j * LANES
-// + r] = row r's value j), so that one FMA serves the same output pixel and
-// channel of all the task's rows: no lane wasted for any C, no per-row index
-// loads. The results are transposed back, LANES values of each row at a time.
-// Same sums in the same order as the one-row pass below (builds without AVX2).
+// Vectors of LANES floats (AVX-512 or AVX2), for both passes.
+#define VECTORS 1
 #if defined(__AVX512F__)
 #define LANES 16
 typedef __m512 vf;
@@ -254,6 +92,95 @@ typedef __m256 vf;
 #define V(op) _mm256_##op
 #endif
 
+// LANES values of a row from value j: float32, or uint8 widened to float.
+static inline __attribute__((always_inline)) vf load_v(const uint8_t* row, int is_float,
+                                                        int64_t j) {
+  if (is_float) return V(loadu_ps)((const float*)row + j);
+#if defined(__AVX512F__)
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(row + j))));
+#else
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(row + j))));
+#endif
+}
+
+// The vector part of the rows pass, for one input type (`is_float` a constant
+// where it is inlined); returns the first value it did not sum. Four
+// independent vectors of sums per pass over the taps, then one: each sum is a
+// chain of K dependent FMAs, and one or two chains left the FMA units waiting
+// on their latency (each value's sum, and so its rounding, is the same).
+static inline __attribute__((always_inline)) int64_t rows_vectors(
+    const uint8_t* const* src, int is_float, int64_t wc, const float* wt, int64_t k,
+    float* acc, const uint8_t* const* ahead, int64_t n_ahead) {
+  const int64_t item = is_float ? 4 : 1, step = 4 * LANES * item;
+  int64_t j = 0;
+  for (; j + 4 * LANES <= wc; j += 4 * LANES) {
+    // A slice of the rows ahead per step (whole 64-byte lines: a 32-byte step
+    // fetches every other time).
+    if (step >= 64 || !((j * item) & 63))
+      prefetch_rows(ahead, n_ahead, j * item, j * item + (step > 64 ? step : 64));
+    vf w = V(set1_ps)(wt[0]);
+    vf a = V(mul_ps)(w, load_v(src[0], is_float, j));
+    vf b = V(mul_ps)(w, load_v(src[0], is_float, j + LANES));
+    vf c = V(mul_ps)(w, load_v(src[0], is_float, j + 2 * LANES));
+    vf d = V(mul_ps)(w, load_v(src[0], is_float, j + 3 * LANES));
+    for (int64_t t = 1; t < k; ++t) {
+      w = V(set1_ps)(wt[t]);
+      a = V(fmadd_ps)(w, load_v(src[t], is_float, j), a);
+      b = V(fmadd_ps)(w, load_v(src[t], is_float, j + LANES), b);
+      c = V(fmadd_ps)(w, load_v(src[t], is_float, j + 2 * LANES), c);
+      d = V(fmadd_ps)(w, load_v(src[t], is_float, j + 3 * LANES), d);
+    }
+    V(storeu_ps)(acc + j, a);
+    V(storeu_ps)(acc + j + LANES, b);
+    V(storeu_ps)(acc + j + 2 * LANES, c);
+    V(storeu_ps)(acc + j + 3 * LANES, d);
+  }
+  for (; j + LANES <= wc; j += LANES) {
+    vf a = V(mul_ps)(V(set1_ps)(wt[0]), load_v(src[0], is_float, j));
+    for (int64_t t = 1; t < k; ++t)
+      a = V(fmadd_ps)(V(set1_ps)(wt[t]), load_v(src[t], is_float, j), a);
+    V(storeu_ps)(acc + j, a);
+  }
+  return j;
+}
+#else
+#define VECTORS 0
+#endif
+
+// `ahead`: the n input rows the next rows pass reads first, fetched a slice at
+// a time while this one sums (spread over the pass, not a burst before it).
+static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
+                      const float* wt, int64_t k, float* acc,
+                      const uint8_t* const* ahead, int64_t n_ahead) {
+  const int64_t item = is_float ? 4 : 1;
+  int64_t j = 0;
+#if VECTORS
+  j = is_float ? rows_vectors(src, 1, wc, wt, k, acc, ahead, n_ahead)
+               : rows_vectors(src, 0, wc, wt, k, acc, ahead, n_ahead);
+#endif
+  // The last values of the row (all of it without AVX2): with FMA hardware
+  // one explicit FMA per tap, as in the vectors above, so that a value's
+  // rounding does not depend on where the row ends (an image padded into a
+  // wider batch gives the same pixels; GCC left `a += w * x` as a multiply and
+  // an add for uint8, and vectorised it the same way for K > 14). Then the rest
+  // of the rows ahead (all of them in builds without vectors).
+  prefetch_rows(ahead, n_ahead, j * item, wc * item);
+  for (; j < wc; ++j) {
+    float a = wt[0] * load_one(src[0], is_float, j);
+    for (int64_t t = 1; t < k; ++t) a = MADD(wt[t], load_one(src[t], is_float, j), a);
+    acc[j] = a;
+  }
+}
+
+// --- columns pass: out[p, c] = sum_s wx[p, s] * row[ix[p, s] * C + c] ---------
+
+#if VECTORS
+// With AVX2 or AVX-512: across the task's rows, one per vector lane.
+// A task's LANES rows-pass rows are transposed into `lanes` (lanes[j * LANES
+// + r] = row r's value j), so that one FMA serves the same output pixel and
+// channel of all the task's rows: no lane wasted for any C, no per-row index
+// loads. The results are transposed back, LANES values of each row at a time.
+// Same sums in the same order as the one-row pass below (builds without AVX2).
 // LANES x LANES floats: r[i][j] -> r[j][i]. Within each 128-bit lane first
 // (u[4g + m], lane L: column 4L + m of rows 4g .. 4g + 3), then across lanes.
 static inline void transpose(vf* r) {
