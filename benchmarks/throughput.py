@@ -12,6 +12,7 @@ abs error against the float64 exact antialiased reference
 never hides aliasing. Writes throughput.json, throughput.md, throughput.png.
 """
 
+import functools
 import gc
 import os
 import platform
@@ -54,6 +55,13 @@ PIL_FILTERS = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "lanczos3": "LANCZO
                "area": "BOX", "nearest": "NEAREST"}
 CV2_NO_AA = {"bilinear": "INTER_LINEAR", "bicubic": "INTER_CUBIC",
              "lanczos3": "INTER_LANCZOS4", "nearest": "INTER_NEAREST", "area": "INTER_AREA"}
+
+
+def _repeated(call, n):
+    """`call()` n times; the last result (earlier ones are dropped as they come, not kept)."""
+    for _ in range(n - 1):
+        call()
+    return call()
 
 
 def _selected(rows, row_filter):
@@ -622,7 +630,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                             calls = max(1, int(MIN_TRIAL_S / max(
                                 time.perf_counter() - begin, 1e-6)))
                     row["calls_per_trial"] = calls
-                    call = (lambda o=one, n=calls: [o() for _ in range(n)][-1])
+                    call = functools.partial(_repeated, one, calls)
                     before = getattr(fn, "before_trial", None)
                     before = (lambda b=before, x=inputs: b(x)) if before else (lambda: None)
                     prepared.append((row, call, before, inputs, out[0].nbytes))

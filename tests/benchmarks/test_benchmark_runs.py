@@ -83,6 +83,14 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     assert (tmp_path / "throughput.png").stat().st_size > 0
 
 
+def test_a_trial_repeats_a_call_and_keeps_only_its_last_result():
+    from benchmarks.throughput import _repeated
+
+    made = []
+    assert _repeated(lambda: made.append(len(made)) or len(made), 3) == 3 and made == [0, 1, 2]
+    assert _repeated(lambda: "once", 1) == "once"
+
+
 def test_rows_flag_keeps_only_the_rows_it_names():
     from benchmarks.throughput import _selected
 
