@@ -101,6 +101,52 @@ def test_values_do_not_depend_on_where_the_rows_end(dtype, ky, width):
                                       alone)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("shape,size", [
+    ((256, 256), (224, 224)),  # rows of 672 floats: every store a whole aligned vector
+    ((300, 257), (37, 101)),  # unaligned rows and a last task of 5 rows
+])
+def test_streamed_outputs_hold_the_same_values(dtype, channels, shape, size):
+    """Outputs over the streaming threshold are stored past the caches; the values are
+    those of ordinary stores, bit for bit (threshold 0: always; -1: never)."""
+    rng = np.random.default_rng(channels)
+    images = tf.constant((rng.random((3, *shape, channels)) * 255).astype(dtype))
+    plan = taps_lib.plan(*shape, size, "bilinear", True, "stretch", 1.0)
+    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+    library = native.pool()
+    default = library.krl_stream_threshold()
+    try:
+        outputs = {}
+        for threshold in (0, -1):
+            library.krl_set_stream_threshold(threshold)
+            assert library.krl_stream_threshold() == threshold
+            outputs[threshold] = [native.run(images, *args, out_dtype=out).numpy()
+                                  for out in (tf.float32, tf.uint8)]
+    finally:
+        library.krl_set_stream_threshold(default)
+    for streamed, stored in zip(outputs[0], outputs[-1]):
+        np.testing.assert_array_equal(streamed, stored)
+
+
+def test_the_streaming_threshold_is_half_the_last_level_cache():
+    """Read from Linux's cache description (glibc's sysconf gave 320 MiB for a 32 MiB L3)."""
+    folder = "/sys/devices/system/cpu/cpu0/cache"
+    levels = {}
+    for entry in os.listdir(folder) if os.path.isdir(folder) else []:
+        try:
+            with open(os.path.join(folder, entry, "level")) as f, \
+                    open(os.path.join(folder, entry, "size")) as g:
+                level, size = int(f.read()), g.read().strip()
+        except (OSError, ValueError):
+            continue
+        scale = {"K": 1024, "M": 1 << 20, "G": 1 << 30}.get(size[-1:], 1)
+        levels[level] = int(size.rstrip("KMG")) * scale
+    if not levels:
+        pytest.skip("no /sys cache description here")
+    assert native.pool().krl_stream_threshold() == levels[max(levels)] // 2
+
+
 def test_uint8_output_rounds_half_to_even_and_saturates():
     """Hand-computed sums: ties (weights 0.5, 0.5) round to even, as tf.round does;
     sums beyond 0..255 saturate. 3 rows of 42 pixels: the vector loops and their tail."""
@@ -275,6 +321,10 @@ def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
                     same(dtype, ky, width)
         from test_tf_native import test_uint8_output_rounds_half_to_even_and_saturates
         test_uint8_output_rounds_half_to_even_and_saturates()  # this build's uint8 loops
+        from test_tf_native import test_streamed_outputs_hold_the_same_values as streamed
+        for channels in (1, 3):
+            for shape, size in (((256, 256), (224, 224)), ((300, 257), (37, 101))):
+                streamed(np.uint8, channels, shape, size)  # this build's stores
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

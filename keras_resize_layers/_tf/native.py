@@ -128,7 +128,8 @@ def _library():
         return None
     # The op's threads: one pool for the process, as many as TensorFlow's intra-op pool
     # may use (tf.config.threading; 0 there means every allowed core).
-    pool().krl_set_max_threads(tf.config.threading.get_intra_op_parallelism_threads())
+    _ctypes_library().krl_set_max_threads(
+        tf.config.threading.get_intra_op_parallelism_threads())
     _register_gradient()
     return module
 
@@ -136,12 +137,23 @@ def _library():
 @functools.lru_cache(maxsize=None)
 def pool():
     """The built library through ctypes (the same loaded copy as the op's): its thread
-    pool's `krl_set_max_threads(n)`, `krl_pool_size()`, `krl_threads_started()`."""
+    pool's `krl_set_max_threads(n)`, `krl_pool_size()`, `krl_threads_started()`, and the
+    size from which float32 outputs are streamed past the caches,
+    `krl_stream_threshold()` / `krl_set_stream_threshold(bytes)` (-1: never, 0: always).
+    The op is loaded first (a library opened by ctypes first registers no op module)."""
+    _library()
+    return _ctypes_library()
+
+
+@functools.lru_cache(maxsize=None)
+def _ctypes_library():
     import ctypes
 
     library = ctypes.CDLL(_built_path(_compiler()))
     library.krl_set_max_threads.argtypes = [ctypes.c_int]
     library.krl_threads_started.restype = ctypes.c_int64
+    library.krl_set_stream_threshold.argtypes = [ctypes.c_int64]
+    library.krl_stream_threshold.restype = ctypes.c_int64
     return library
 
 

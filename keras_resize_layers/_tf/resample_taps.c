@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -54,6 +55,7 @@ typedef struct {
   const int32_t *iy, *ix;
   const float *wy, *wx;
   float* out;      // float32 output, or NULL
+  int stream;      // float32 output stored past the caches (see `stream_threshold`)
   uint8_t* out8;   // uint8 output (rounded half to even, saturated), or NULL
   int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
   int failed;
@@ -239,9 +241,16 @@ static inline vf lane_value(const float* lanes, int64_t C, int64_t x0, const int
   return a;
 }
 
-// Transposes LANES finished values of the rows; stores the first `n` of each row.
-static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_rows, int n) {
+// Transposes LANES finished values of the rows; stores the first `n` of each row
+// (with `stream`, whole vector-aligned rows of vectors bypass the caches).
+static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_rows, int n,
+                                int stream) {
   transpose(d);
+  if (stream && n == LANES && n_rows == LANES &&
+      !(((uintptr_t)out | (uintptr_t)stride * sizeof(float)) % sizeof(vf))) {
+    for (int r = 0; r < LANES; ++r) V(stream_ps)(out + r * stride, d[r]);
+    return;
+  }
   if (n == LANES && n_rows == LANES) {
     for (int r = 0; r < LANES; ++r) V(storeu_ps)(out + r * stride, d[r]);
     return;
@@ -257,7 +266,8 @@ static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_row
 // (input columns x0, x0 + 1, ...), LANES values (pixel-channel pairs) of each
 // row at a time, in registers.
 static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, const int32_t* ix,
-                       const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows) {
+                       const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows,
+                       int stream) {
   int64_t p = 0, q0 = 0;
 #if LANES == 8
   if (C == 3) {
@@ -283,7 +293,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, con
         }
         d[3 * i] = a0, d[3 * i + 1] = a1, d[3 * i + 2] = a2;
       }
-      for (int j = 0; j < 3; ++j) store_values(d + 8 * j, out + q0 + 8 * j, stride, n_rows, 8);
+      for (int j = 0; j < 3; ++j) store_values(d + 8 * j, out + q0 + 8 * j, stride, n_rows, 8, stream);
     }
   }
 #endif
@@ -302,7 +312,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, con
         d[i] = V(setzero_ps)();
       }
     }
-    store_values(d, out + q0, stride, n_rows, n);
+    store_values(d, out + q0, stride, n_rows, n, stream);
     q0 += n;
   }
 }
@@ -497,10 +507,13 @@ static void* worker(void* arg) {
     // Rows past r1 hold older (finite) values; their results are not stored.
     to_lanes(acc, stride, span, lanes);
     cols_lanes(lanes, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx, out,
-               job->w * job->C, r1 - r0);
+               job->w * job->C, r1 - r0, job->stream && !job->out8);
 #endif
     if (job->out8) to_uint8(staged, (r1 - r0) * job->w * job->C, job->out8 + first);
   }
+#if LANES
+  if (job->stream) _mm_sfence();  // streamed stores are visible before the job ends
+#endif
   scratch_trim();
   return NULL;
 }
@@ -550,6 +563,64 @@ int krl_pool_size(void) {
   const int n = pool.size;
   pthread_mutex_unlock(&pool.lock);
   return n;
+}
+
+// --- float32 outputs larger than the cache --------------------------------------
+// An output of more than half the last-level cache cannot stay there for its reader
+// (a tf.data batch waits in a buffer, a model's next layer reads it later): ordinary
+// stores first read every line they write (twice the memory traffic) and evict the
+// input. Such outputs are stored with non-temporal (streaming) stores instead, as
+// glibc's memcpy does above a cache-derived size. Same values either way.
+
+static int64_t stream_threshold = -2;  // bytes; -1: never; -2: not yet read from the CPU
+
+// The largest cache level's size as Linux describes it (sysfs; glibc's sysconf read
+// 320 MiB for this 2-core VM's 32 MiB L3 from CPUID), else sysconf's, else 0.
+static int64_t last_level_cache(void) {
+  int64_t bytes = 0;
+  int best = 0;
+  for (int i = 0; i < 16; ++i) {
+    char path[96];
+    int level = 0;
+    long long size = 0;
+    char unit = 0;
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+    FILE* f = fopen(path, "r");
+    if (!f) continue;
+    const int got = fscanf(f, "%d", &level);
+    fclose(f);
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    f = fopen(path, "r");
+    if (!f) continue;
+    const int got_size = fscanf(f, "%lld%c", &size, &unit);
+    fclose(f);
+    if (got != 1 || got_size < 1 || level < best) continue;
+    best = level;
+    bytes = size * (unit == 'K' ? 1024 : unit == 'M' ? 1 << 20 : unit == 'G' ? 1 << 30 : 1);
+  }
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  if (bytes <= 0) bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  if (bytes <= 0) bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+  return bytes > 0 ? bytes : 0;
+}
+
+// Outputs of at least `bytes` are streamed (-1: never, 0: always); set by tests.
+void krl_set_stream_threshold(int64_t bytes) {
+  __atomic_store_n(&stream_threshold, bytes < 0 ? -1 : bytes, __ATOMIC_RELAXED);
+}
+
+int64_t krl_stream_threshold(void) {
+  int64_t t = __atomic_load_n(&stream_threshold, __ATOMIC_RELAXED);
+  if (t == -2) {
+    const int64_t llc = last_level_cache();
+    t = LANES && llc > 0 ? llc / 2 : -1;  // unknown cache, or no vector stores: never
+    int64_t unset = -2;
+    __atomic_compare_exchange_n(&stream_threshold, &unset, t, 0, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+    t = __atomic_load_n(&stream_threshold, __ATOMIC_RELAXED);
+  }
+  return t;
 }
 
 static int thread_budget(void) {
@@ -722,6 +793,9 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
     job.out8 = (uint8_t*)TF_TensorData(out);
   else
     job.out = (float*)TF_TensorData(out);
+  const int64_t threshold = krl_stream_threshold();
+  job.stream = !u8 && threshold >= 0 &&
+               (int64_t)sizeof(float) * job.n * job.h * job.w * job.C >= threshold;
   job.tasks_per_image = (job.h + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
   job.tasks = job.n * job.tasks_per_image;
   // Below ~1 M multiply-adds another thread costs more than it saves.
