@@ -129,6 +129,27 @@ def test_streamed_outputs_hold_the_same_values(dtype, channels, shape, size):
         np.testing.assert_array_equal(streamed, stored)
 
 
+@pytest.mark.parametrize("method", ["bilinear", "area", "lanczos3"])
+def test_zero_weight_taps_change_nothing(method):
+    """Plans pad each output to the largest K with zero weights; uint8 inputs skip them
+    (the sums are the same), so uint8 images give the float32 images' values bit for bit,
+    and float inputs keep them: an inf read only by a zero weight is NaN, as in XLA."""
+    plan = taps_lib.plan(256, 256, (224, 224), method, True, "stretch", 1.0)
+    assert (plan["wx"][0][:, -1] == 0).any()  # the case in point
+    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+    images = np.random.default_rng(5).integers(0, 256, (2, 256, 256, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(native.run(tf.constant(images), *args).numpy(),
+                                  native.run(tf.constant(images.astype(np.float32)),
+                                             *args).numpy())
+    column = int(plan["ix"][0][np.argmax(plan["wx"][0][:, -1] == 0), -1])
+    floats = images.astype(np.float32)
+    floats[:, :, column] = np.inf
+    got = native.run(tf.constant(floats), *args).numpy()
+    xla = tf_taps._passes_program(plan["taps"], tf.float32)(tf.constant(floats), *args).numpy()
+    assert np.isnan(xla).any()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(xla))
+
+
 def test_the_streaming_threshold_is_half_the_last_level_cache():
     """Read from Linux's cache description (glibc's sysconf gave 320 MiB for a 32 MiB L3)."""
     folder = "/sys/devices/system/cpu/cpu0/cache"

@@ -16,7 +16,9 @@
 // row; the columns pass reads the float rows of 16 output rows at once with
 // AVX-512, 8 with AVX2, one without. Tasks of one image's 16 / 8 rows are
 // shared by the calling thread and one process-wide pool of threads (at most
-// `krl_set_max_threads` - 1, started once), never threads per call.
+// `krl_set_max_threads` - 1, started once), never threads per call. uint8 inputs
+// skip each output's trailing zero-weight taps; float32 outputs over half the
+// last-level cache are written with streaming stores.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,6 +58,7 @@ typedef struct {
   const float *wy, *wx;
   float* out;      // float32 output, or NULL
   int stream;      // float32 output stored past the caches (see `stream_threshold`)
+  int trim;        // skip each output's trailing zero-weight taps (uint8 input: finite)
   uint8_t* out8;   // uint8 output (rounded half to even, saturated), or NULL
   int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
   int failed;
@@ -264,10 +267,10 @@ static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_row
 
 // out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`
 // (input columns x0, x0 + 1, ...), LANES values (pixel-channel pairs) of each
-// row at a time, in registers.
+// row at a time, in registers; pixel p sums its first taps[p] of the k taps.
 static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, const int32_t* ix,
-                       const float* wx, int64_t k, float* out, int64_t stride, int64_t n_rows,
-                       int stream) {
+                       const float* wx, int64_t k, const int32_t* taps, float* out,
+                       int64_t stride, int64_t n_rows, int stream) {
   int64_t p = 0, q0 = 0;
 #if LANES == 8
   if (C == 3) {
@@ -284,7 +287,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, con
         __m256 a0 = _mm256_mul_ps(wt, _mm256_load_ps(v));
         __m256 a1 = _mm256_mul_ps(wt, _mm256_load_ps(v + 8));
         __m256 a2 = _mm256_mul_ps(wt, _mm256_load_ps(v + 16));
-        for (int64_t s = 1; s < k; ++s) {
+        for (int64_t s = 1; s < taps[p + i]; ++s) {
           v = lanes + ((int64_t)ii[s] - x0) * 24;
           wt = _mm256_set1_ps(ww[s]);
           a0 = _mm256_fmadd_ps(wt, _mm256_load_ps(v), a0);
@@ -306,7 +309,7 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, con
 #pragma GCC unroll 16
     for (int i = 0; i < LANES; ++i) {
       if (i < n) {
-        d[i] = lane_value(lanes, C, x0, ix + p * k, wx + p * k, k, c);
+        d[i] = lane_value(lanes, C, x0, ix + p * k, wx + p * k, taps[p], c);
         if (++c == C) c = 0, ++p;
       } else {
         d[i] = V(setzero_ps)();
@@ -394,7 +397,7 @@ static void to_uint8(const float* values, int64_t n, uint8_t* out) {
 // grown: rows the rows pass has not written yet hold finite values); a
 // thread's exit frees them, and buffers over 2 MiB go after each call.
 
-enum { SCRATCH_ACC, SCRATCH_LANES, SCRATCH_SRC, SCRATCH_STAGED, SCRATCH_N };
+enum { SCRATCH_ACC, SCRATCH_LANES, SCRATCH_SRC, SCRATCH_STAGED, SCRATCH_TAPS, SCRATCH_N };
 typedef struct {
   void* p[SCRATCH_N];
   size_t bytes[SCRATCH_N];
@@ -440,6 +443,17 @@ static void scratch_trim(void) {
     if (s->bytes[i] > ((size_t)2 << 20)) free(s->p[i]), s->p[i] = NULL, s->bytes[i] = 0;
 }
 
+// Taps an output sums: k, or with `trim` k less its trailing zero weights (at least
+// one; plans pad every output to the largest K: a 256 -> 224 bilinear shrink has K = 3
+// and 24 % zero taps). Only for finite values: adding a zero weight's product changes
+// no sum (bit-identical on 570 outputs of three builds), but 0 * inf is NaN, so float
+// inputs keep every tap, as the XLA passes do.
+static inline int64_t effective_taps(const float* w, int64_t k, int trim) {
+  if (trim)
+    while (k > 1 && w[k - 1] == 0.0f) --k;
+  return k;
+}
+
 static void* worker(void* arg) {
   Job* job = (Job*)arg;
   const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
@@ -457,7 +471,10 @@ static void* worker(void* arg) {
   const int64_t task_values = ROWS_PER_TASK * job->w * job->C;
   float* staged = job->out8 ? (float*)scratch(
       SCRATCH_STAGED, sizeof(float) * (size_t)(task_values + 4)) : NULL;
-  if (!acc || !src || (LANES && !lanes) || (job->out8 && !staged)) {
+  // Taps summed per output column: kx, less trailing zero weights with `trim`.
+  int32_t* taps = LANES ? (int32_t*)scratch(SCRATCH_TAPS, sizeof(int32_t) * (size_t)job->w)
+                        : NULL;
+  if (!acc || !src || (LANES && !taps) || (LANES && !lanes) || (job->out8 && !staged)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     scratch_trim();
     return NULL;
@@ -483,10 +500,16 @@ static void* worker(void* arg) {
     }
     if (x1 <= x0) x0 = 0, x1 = 0;
     const int64_t off = x0 * job->C, span = (x1 - x0) * job->C;
+#if LANES
+    for (int64_t p = 0; p < job->w; ++p)
+      taps[p] = (int32_t)effective_taps(job->wx + tx + p * job->kx, job->kx, job->trim);
+#endif
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t* rows = job->iy + ty + r * job->ky;
       float* row = acc + (LANES ? (r - r0) * stride : 0);
-      for (int64_t t = 0; t < job->ky; ++t) src[t] = image + ((int64_t)rows[t] * wc + off) * item;
+      const float* wt = job->wy + ty + r * job->ky;
+      const int64_t ky = effective_taps(wt, job->ky, job->trim);
+      for (int64_t t = 0; t < ky; ++t) src[t] = image + ((int64_t)rows[t] * wc + off) * item;
       // The input rows first read two output rows ahead go to the cache while
       // this row is summed (images come from memory; at most 64 rows).
       int64_t n_ahead = 0;
@@ -496,8 +519,7 @@ static void* worker(void* arg) {
         if (y1 - y >= AHEAD_ROWS) y = y1 - AHEAD_ROWS + 1;
         for (; y <= y1; ++y) ahead[n_ahead++] = image + (y * wc + off) * item;
       }
-      rows_pass(src, job->is_float, span, job->wy + ty + r * job->ky, job->ky, row, ahead,
-                n_ahead);
+      rows_pass(src, job->is_float, span, wt, ky, row, ahead, n_ahead);
 #if !LANES
       cols_pass(row, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx,
                 out + (r - r0) * job->w * job->C);
@@ -506,7 +528,7 @@ static void* worker(void* arg) {
 #if LANES
     // Rows past r1 hold older (finite) values; their results are not stored.
     to_lanes(acc, stride, span, lanes);
-    cols_lanes(lanes, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx, out,
+    cols_lanes(lanes, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx, taps, out,
                job->w * job->C, r1 - r0, job->stream && !job->out8);
 #endif
     if (job->out8) to_uint8(staged, (r1 - r0) * job->w * job->C, job->out8 + first);
@@ -794,6 +816,7 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
   else
     job.out = (float*)TF_TensorData(out);
   const int64_t threshold = krl_stream_threshold();
+  job.trim = !job.is_float;
   job.stream = !u8 && threshold >= 0 &&
                (int64_t)sizeof(float) * job.n * job.h * job.w * job.C >= threshold;
   job.tasks_per_image = (job.h + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
