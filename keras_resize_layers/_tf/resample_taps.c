@@ -479,6 +479,9 @@ static void* worker(void* arg) {
     scratch_trim();
     return NULL;
   }
+  // The columns' facts (input span, taps per column) of the last plan seen: with taps
+  // shared by the batch (bx = 1), computed once per thread, not once per task.
+  int64_t seen_tx = -1, x0 = 0, off = 0, span = 0;
   for (;;) {
     const int64_t task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (task >= job->tasks) break;
@@ -493,17 +496,21 @@ static void* worker(void* arg) {
     // The rows pass sums only the input columns the column taps read (a crop
     // box's, not the whole width: a 1 x 150000 strip cropped to 15000 x 10
     // summed 150000 columns for each of 15000 rows).
-    int64_t x0 = job->W, x1 = 0;
-    for (const int32_t *t = job->ix + tx, *end = t + job->w * job->kx; t < end; ++t) {
-      if (*t < x0) x0 = *t;
-      if (*t + 1 > x1) x1 = *t + 1;
-    }
-    if (x1 <= x0) x0 = 0, x1 = 0;
-    const int64_t off = x0 * job->C, span = (x1 - x0) * job->C;
+    if (tx != seen_tx) {
+      int64_t x1 = 0;
+      x0 = job->W;
+      for (const int32_t *t = job->ix + tx, *end = t + job->w * job->kx; t < end; ++t) {
+        if (*t < x0) x0 = *t;
+        if (*t + 1 > x1) x1 = *t + 1;
+      }
+      if (x1 <= x0) x0 = 0, x1 = 0;
+      off = x0 * job->C, span = (x1 - x0) * job->C;
 #if LANES
-    for (int64_t p = 0; p < job->w; ++p)
-      taps[p] = (int32_t)effective_taps(job->wx + tx + p * job->kx, job->kx, job->trim);
+      for (int64_t p = 0; p < job->w; ++p)
+        taps[p] = (int32_t)effective_taps(job->wx + tx + p * job->kx, job->kx, job->trim);
 #endif
+      seen_tx = tx;
+    }
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t* rows = job->iy + ty + r * job->ky;
       float* row = acc + (LANES ? (r - r0) * stride : 0);
