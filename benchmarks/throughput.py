@@ -41,14 +41,14 @@ flags.DEFINE_string("pillow_simd_dir", None, "A folder holding Pillow-SIMD's `PI
                     "loaded beside Pillow under another name.")
 flags.DEFINE_list("inputs", ["array", "jpeg"], "Which rows: in-memory batches (array), "
                   "encoded-JPEG pipelines (jpeg), or both.")
+flags.DEFINE_integer("pipeline_images", 512, "JPEGs a pipeline row's trial times (the "
+                     "fresh-iterator row makes a new iterator per half of them).", lower_bound=64)
 flags.DEFINE_list("rows", [], "Only the rows whose name contains one of these texts (e.g. "
                   "'uint8 out,fast_image_resize' for 32 images of 4096², where the float rows' "
                   "copies do not fit 24 GiB); empty: every row.")
 
-PIPELINE_ELEMENTS = 512
 MIN_TRIAL_S = 0.05  # an array row's trial repeats its batch's call for about this long
 PIPELINE_BATCH = 32
-FRESH_EVERY = 256  # images per iterator in the fresh-iterator row
 WARM_BATCHES = 4  # batches pulled, untimed, from a new iterator before a timed trial
 FIRST_BATCH_S = []  # each fresh iterator's wait for its first batch (seconds)
 PIL_FILTERS = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "lanczos3": "LANCZOS",
@@ -437,8 +437,9 @@ def _dct_ratio(source, target):
                and -(-source[1] // r) >= target[1])
 
 
-def pipeline_rows(method, target, source):
-    """Encoded JPEG -> 224x224 pipelines: tf.data (library, baselines) and Pillow draft."""
+def pipeline_rows(method, target, source, fresh_every):
+    """Encoded JPEG -> 224x224 pipelines: tf.data (library, baselines) and Pillow draft; the
+    fresh-iterator row makes a new iterator per `fresh_every` images."""
     import tensorflow as tf
 
     from keras_resize_layers import data
@@ -490,7 +491,7 @@ def pipeline_rows(method, target, source):
         run.close = lambda: (live.clear(), datasets.clear())
         return run
 
-    def fresh_iterators(transform, every=FRESH_EVERY):
+    def fresh_iterators(transform, every):
         # Epochs of `every` images, a new iterator each, as `model.fit` makes
         # one per epoch of a finite dataset; each iterator's wait for its
         # first batch is kept.
@@ -528,8 +529,9 @@ def pipeline_rows(method, target, source):
                          num_parallel_calls=os.cpu_count()))), False))
     batched = lambda ds: ds.apply(data.batched_decode_and_resize(  # noqa: E731
         PIPELINE_BATCH, *target, method=method, num_parallel_calls=os.cpu_count()))
-    rows.append((f"tf.data batched_decode_and_resize, a fresh iterator per {FRESH_EVERY} "
-                 "images", "keras_resize_layers", True, fresh_iterators(batched), False))
+    rows.append((f"tf.data batched_decode_and_resize, a fresh iterator per {fresh_every} "
+                 "images", "keras_resize_layers", True, fresh_iterators(batched, fresh_every),
+                 False))
     ratio = _dct_ratio(source, target)
     rows.append((f"tf.data bare decode_jpeg(ratio={ratio}), no resize (decode bound)",
                  "tensorflow", None, tf_pipeline(lambda ds: ds.map(
@@ -557,7 +559,7 @@ def pipeline_rows(method, target, source):
 
 
 def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
-        output_dir, kinds=("array", "jpeg"), row_filter=()):
+        output_dir, kinds=("array", "jpeg"), row_filter=(), pipeline_images=512):
     device = Device(device_flag)
     bandwidth = device.bandwidth()
     has_tf = _has_tf() and device.backend == "tensorflow"
@@ -570,7 +572,8 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                 plans.append((source, method, "array", _selected(rows, row_filter)))
             if "jpeg" in kinds and has_tf and method in PIL_FILTERS and source[0] >= target[0]:
                 plans.append((source, method, "jpeg",
-                              _selected(pipeline_rows(method, target, source), row_filter)))
+                              _selected(pipeline_rows(method, target, source, pipeline_images // 2),
+                                        row_filter)))
     total = sum(len(p[3]) for p in plans)
     with Progress(total, "throughput") as progress:
         for source, method, kind, rows in plans:
@@ -579,7 +582,7 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
             if kind == "jpeg":
                 # Enough elements that pipeline start-up does not dominate.
                 jpegs = [photos.encode_jpeg(im) for im in batch]
-                encoded = np.array([jpegs[i % len(jpegs)] for i in range(PIPELINE_ELEMENTS)],
+                encoded = np.array([jpegs[i % len(jpegs)] for i in range(pipeline_images)],
                                    dtype=object)
                 encoded_zone = np.array([photos.encode_jpeg(zone, quality=100)], dtype=object)
                 # Quality of a pipeline: against the exact resize of the fully
@@ -693,7 +696,8 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
                      backend=device.backend, versions=_versions()),
         config=dict(source_sizes=[list(s) for s in source_sizes], target=list(target),
                     methods=list(methods), batch_size=batch_size, trials=trials,
-                    quick=quick, inputs=list(kinds), rows=list(row_filter)),
+                    quick=quick, inputs=list(kinds), rows=list(row_filter),
+                    pipeline_images=pipeline_images),
         rows=results)
     write(report, output_dir)
     return report
@@ -907,7 +911,7 @@ def main(argv):
     s = settings(FLAGS.quick)
     report = run(s["source_sizes"], parse_size(FLAGS.target_size), s["methods"],
                  s["batch_size"], max(2, s["trials"]), FLAGS.device, FLAGS.quick,
-                 FLAGS.output_dir, FLAGS.inputs, FLAGS.rows)
+                 FLAGS.output_dir, FLAGS.inputs, FLAGS.rows, FLAGS.pipeline_images)
     print(markdown(report))
 
 

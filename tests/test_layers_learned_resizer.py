@@ -170,9 +170,24 @@ def test_same_outputs_on_jax_and_torch_without_tensorflow(tmp_path, images, back
     np.testing.assert_allclose(np.load(tmp_path / f"{backend}.npy"), expected, atol=2e-3)
 
 
-def test_xla_when_the_input_size_is_known():
-    known = LearnedResizer(8, 8)
-    known(keras.Input((32, 40, 3), dtype="uint8"))
+def test_xla_when_the_input_size_is_known(images):
     unknown = LearnedResizer(8, 8)
     unknown(keras.Input((None, None, 3), dtype="uint8"))
-    assert known.supports_jit is True and unknown.supports_jit is False  # ragged may come
+    assert unknown.supports_jit is False  # ragged may come
+    # Known size: a model compiled with jit_compile=True predicts the eager pixels and trains.
+    inputs = keras.Input((64, 80, 3), dtype="uint8")
+    layer = LearnedResizer(8, 8)
+    resized = layer(inputs)
+    _perturbed(layer)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(resized))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    assert layer.supports_jit is True
+    batch, _ = _padded([np.resize(i, (64, 80, 3)) for i in images])
+    eager = model.predict(batch, verbose=0)
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    assert model.jit_compile is True
+    np.testing.assert_allclose(model.predict(batch, verbose=0), eager, atol=1e-5)
+    before = [np.array(w) for w in layer.trainable_weights]
+    model.fit(batch, np.array([0, 1, 0, 1]), epochs=1, batch_size=2, verbose=0)
+    assert any(not np.allclose(a, np.asarray(b)) for a, b in zip(before,
+                                                                 layer.trainable_weights))

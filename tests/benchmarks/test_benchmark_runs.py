@@ -29,16 +29,17 @@ def test_device_gpu_fails_loudly_without_a_gpu_or_on_a_cpu_fallback():
         device.check(tf.constant([1.0]))
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(35)
 def test_throughput_quick_writes_reports_with_quality(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.throughput", "--quick", "--trials=2",
-         "--source_sizes=256x256", f"--output_dir={tmp_path}"], cwd=ROOT, env=env, capture_output=True, text=True,
+         "--source_sizes=256x256", "--pipeline_images=64", f"--output_dir={tmp_path}"], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "throughput.json").read_text())
     assert report["config"]["quick"] is True and report["machine"]["cpu_count"] >= 1
+    assert report["config"]["pipeline_images"] == 64
     names = {r["name"] for r in report["rows"]}
     for expected in ("tf.image.resize", "keras.layers.Resizing", "OpenCV INTER_AREA",
                      "Pillow draft + resize (thread pool)",
@@ -67,8 +68,8 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
             assert isinstance(row["bandwidth_fraction"], float)  # of two timings flakes
         elif row["input"] == "array":  # reads a fraction of the input: no share
             assert "bandwidth_fraction" not in row
-    fresh = [r for r in report["rows"] if "fresh iterator" in r["name"]]
-    assert len(fresh) == 1 and fresh[0]["first_batch_s"]["iterators"] == 2 * 2
+    fresh = [r for r in report["rows"] if "fresh iterator per 32 images" in r["name"]]
+    assert len(fresh) == 1 and fresh[0]["first_batch_s"]["iterators"] == 2 * 2  # 64 / 32
     assert 0 < fresh[0]["first_batch_s"]["median"] <= fresh[0]["first_batch_s"]["max"]
     md = (tmp_path / "throughput.md").read_text()
     assert md.count("\n|") >= len(report["rows"])
@@ -79,6 +80,8 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     assert ("krl Resize layer", "tf.image.resize") in pairs  # side by side, trial by trial
     assert ("krl Resize uint8 out", "fast_image_resize bilinear") in pairs
     assert ("tf.data batched_decode_and_resize", "tf.data bare decode_jpeg") in pairs
+    pipeline = [r for r in report["rows"] if r["input"] == "jpeg"]
+    assert pipeline and all(len(r["times_s"]) == 2 for r in pipeline)
     assert "Side by side" in md
     assert (tmp_path / "throughput.png").stat().st_size > 0
 
@@ -303,7 +306,7 @@ def test_audit_runs_on_jax_without_tensorflow_on_real_photos(tmp_path):
         assert "tensorflow" in skipped[name], skipped
 
 
-@pytest.mark.slow(45)
+@pytest.mark.slow(20)
 def test_study_trains_under_xla_on_tensorflow(tmp_path):
     from benchmarks import datasets
     from keras_resize_layers.layers import RandomResizedCrop
@@ -315,12 +318,13 @@ def test_study_trains_under_xla_on_tensorflow(tmp_path):
     assert model.jit_compile is True  # the layers allow XLA on the static canvas
     cfg = _tiny_cfg()
     cfg.update(seeds=1, resolutions=[8], native=8)
-    # The learned-resizer section trains a plain resize (its reference) and the learned
-    # resizer; the other sections train as these do.
-    report = accuracy.run("embedded", cfg, ["learned"], "small_cnn",
+    # One training through the study's own path; every section trains as this one does
+    # (the learned resizer's XLA compile alone took 27 s here: its section is left to the
+    # main job, which trains it).
+    report = accuracy.run("embedded", cfg, ["resolution"], "small_cnn",
                           str(tmp_path), jit_compile="true")
-    assert report["jit_compile"] == "true" and report["trainings"] == 2
-    assert {"learned"} == set(report["sections"])
+    assert report["jit_compile"] == "true" and report["trainings"] == 1
+    assert {"resolution"} == set(report["sections"])
 
 
 def test_scaling_sweep_reports_cost_per_megapixel_and_plots(tmp_path):
