@@ -150,16 +150,15 @@ def test_bad_elements_are_flagged_and_the_rest_answered(tmp_path, encoded):
     np.testing.assert_allclose(pixels["probabilities"].numpy()[0], probs[4], atol=1e-5)
 
 
-def test_saved_model_cli_lists_the_signatures(tmp_path, capsys):
-    """What `saved_model_cli show --all` prints (its own function, in this process: the
-    command itself runs in docs/serving.md's shell block, checked by test_docs.py)."""
-    from tensorflow.python.tools import saved_model_cli
-
+@pytest.mark.slow(12)
+def test_saved_model_cli_lists_the_signatures(tmp_path):
     _, classifier, _ = _models()
     path = serving.export(classifier, str(tmp_path / "m"), class_names=["x", "y", "z"])
-    capsys.readouterr()
-    saved_model_cli._show_all(path)
-    text = capsys.readouterr().out
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    result = subprocess.run([cli, "show", "--all", "--dir", path], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = result.stdout
     for expected in ("signature_def['bytes']", "signature_def['pixels']", "DT_STRING",
                      "DT_UINT8", "outputs['probabilities']", "outputs['ok']", "DT_BOOL",
                      "outputs['label']"):
