@@ -560,6 +560,7 @@ def pipeline_rows(method, target, source, fresh_every):
 
 def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
         output_dir, kinds=("array", "jpeg"), row_filter=(), pipeline_images=512):
+    started = time.gmtime()
     device = Device(device_flag)
     bandwidth = device.bandwidth()
     has_tf = _has_tf() and device.backend == "tensorflow"
@@ -688,7 +689,8 @@ def run(source_sizes, target, methods, batch_size, trials, device_flag, quick,
             del prepared
             gc.collect()
     report = dict(
-        benchmark="throughput", date=time.strftime("%Y-%m-%d"),
+        benchmark="throughput", date=time.strftime("%Y-%m-%d", started),
+        time=time.strftime("%H:%M UTC", started),
         machine=dict(platform=platform.platform(), processor=platform.processor(),
                      cpu_count=os.cpu_count(), device=device.name,
                      device_description=device.description(),

@@ -1,0 +1,70 @@
+"""`benchmarks.across_runs`: each run's per-trial ratio median, then the median and range of
+the runs, hand-computed."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks import across_runs
+
+
+def _row(name, source, times, images_per_s):
+    return dict(name=name, source=[source, source], input="array", times_s=times,
+                images_per_s=dict(median=images_per_s))
+
+
+def _report(hour, rows):
+    return dict(date="2026-12-05", time=hour, rows=rows)
+
+
+OURS = "krl Resize uint8 out (compiled model, tensorflow)"
+RUNS = [
+    _report("07:00 UTC", [_row(OURS, 512, [1.0, 1.0, 1.0], 100),
+                          _row("fast_image_resize bilinear", 512, [2.0, 3.0, 1.0], 50),
+                          _row("Pillow-SIMD resize BILINEAR", 512, [4.0, 4.0, 4.0], 25),
+                          _row("fast_image_resize bilinear", 256, [1.0], 9)]),
+    _report("09:00 UTC", [_row(OURS, 512, [2.0, 2.0], 50),
+                          _row("fast_image_resize bilinear", 512, [2.0, 2.0], 50),
+                          _row("Pillow-SIMD resize BILINEAR", 512, [1.0, 1.0], 100)]),
+    _report("11:00 UTC", [_row(OURS, 512, [1.0], 100),
+                          _row("fast_image_resize bilinear", 512, [1.5], 70)]),
+]
+
+
+def test_median_of_the_runs_medians_and_the_fastest_rival_of_each_run():
+    rows = {(s[0], rival): rest for s, rival, *rest in across_runs.summarize(
+        RUNS, "krl Resize uint8 out", ["fast_image_resize", "Pillow-SIMD"])}
+    # fast_image_resize: per-run medians 2.0 (of 2, 3, 1), 1.0, 1.5 -> median 1.5.
+    assert rows[(512, "fast_image_resize")] == [[2.0, 1.0, 1.5], 1.5, 1.0, 2.0]
+    assert rows[(512, "Pillow-SIMD")] == [[4.0, 0.5], 2.25, 0.5, 4.0]
+    # The fastest rival of each run: fast_image_resize (50 > 25), Pillow-SIMD (100 > 50),
+    # fast_image_resize (the only one).
+    assert rows[(512, "fastest")] == [[2.0, 0.5, 1.5], 1.5, 0.5, 2.0]
+    assert not any(source == 256 for source, _ in rows)  # no row of ours at 256²: skipped
+
+
+def test_command_line_writes_the_table(tmp_path):
+    paths = []
+    for i, report in enumerate(RUNS):
+        paths.append(tmp_path / f"{i}.json")
+        paths[-1].write_text(json.dumps(report))
+    out = tmp_path / "table.md"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.across_runs", *map(str, paths),
+                           "--against=fast_image_resize", f"--output={out}"],
+                          capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(across_runs.__file__)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = out.read_text()
+    assert "3 runs (2026-12-05 07:00 UTC; 2026-12-05 09:00 UTC; 2026-12-05 11:00 UTC)" in text
+    assert "| 512² | fast_image_resize | **1.50×** (1.00–2.00) | 2.00, 1.00, 1.50 |" in text
+    assert text == done.stdout
+
+
+def test_no_files_is_a_usage_error():
+    from absl import app
+
+    with pytest.raises(app.UsageError, match="one or more throughput.json"):
+        across_runs.main(["across_runs"])
