@@ -2,7 +2,12 @@
 ratio (trial by trial, alternated within the run), then their median and range across runs.
 
     python -m benchmarks.across_runs RUN1/throughput.json RUN2/throughput.json ...
-        [--against=fast_image_resize,libvips,Pillow-SIMD] [--output=across_runs.md]
+        [--ours="krl Resize uint8 out"] [--against=fast_image_resize,libvips,Pillow-SIMD]
+        [--output=across_runs.md]
+
+    # the JPEG pipeline against the bare decode, over runs of `--inputs=jpeg`:
+    python -m benchmarks.across_runs --ours="tf.data batched_decode_and_resize (batches" \
+        --against="tf.data bare decode_jpeg" RUN1/throughput.json ...
 
 One run is one hour of one machine; the VM's speed and the rivals' standing move between
 hours, so README quotes the median of at least three runs made at different hours, with the
@@ -27,9 +32,11 @@ def run_ratios(report, ours, against):
     """{source: {rival: (ratio median, images/s of the rival)}} of one report: per-trial
     time ratios, rival / ours (above 1: ours is faster)."""
     out = {}
-    rows = [r for r in report["rows"] if "times_s" in r and r["input"] == "array"]
+    rows = [r for r in report["rows"] if "times_s" in r]
     for source in sorted({tuple(r["source"]) for r in rows}):
         here = [r for r in rows if tuple(r["source"]) == source]
+        mine = [r for r in here if r["name"].startswith(ours)]
+        here = [r for r in here if mine and r["input"] == mine[0]["input"]]  # same input kind
         mine = [r for r in here if r["name"].startswith(ours)]
         if len(mine) != 1:
             continue

@@ -68,3 +68,14 @@ def test_no_files_is_a_usage_error():
 
     with pytest.raises(app.UsageError, match="one or more throughput.json"):
         across_runs.main(["across_runs"])
+
+
+def test_pipeline_rows_compare_within_their_input_kind():
+    pipeline = dict(_row("tf.data batched_decode_and_resize (batches of 32)", 512, [2.0, 2.0],
+                         16), input="jpeg")
+    bare = dict(_row("tf.data bare decode_jpeg(ratio=2)", 512, [1.6, 1.8], 19), input="jpeg")
+    array_rival = _row("tf.data bare decode_jpeg(ratio=2)", 512, [0.1, 0.1], 300)  # array
+    rows = across_runs.summarize([_report("08:00 UTC", [pipeline, bare, array_rival])],
+                                 "tf.data batched_decode_and_resize", ["tf.data bare decode"])
+    assert rows[0][:2] == ((512, 512), "tf.data bare decode")
+    assert rows[0][2] == [pytest.approx(0.85)]  # 1.6 / 2 and 1.8 / 2; the array row is apart
