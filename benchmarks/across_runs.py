@@ -71,14 +71,41 @@ def summarize(reports, ours, against):
     return rows
 
 
-def markdown(reports, rows):
+def per_core(reports, ours, against):
+    """Rows of (source, name, median Mpx/s per core over the runs, median share of the
+    measured memory bandwidth or None): input megapixels per second per CPU core."""
+    found = {}
+    for report in reports:
+        cores = report.get("machine", {}).get("cpu_count") or 1
+        for r in report["rows"]:
+            name = next((n for n in [ours] + list(against) if r["name"].startswith(n)), None)
+            if name and "megapixels_per_s" in r and r["input"] == "array":
+                found.setdefault((tuple(r["source"]), name), []).append(
+                    (r["megapixels_per_s"] / cores, r.get("bandwidth_fraction")))
+    rows = []
+    for (source, name), values in sorted(found.items()):
+        shares = [b for _, b in values if b is not None]
+        rows.append((source, name, float(np.median([m for m, _ in values])),
+                     float(np.median(shares)) if shares else None))
+    return rows
+
+
+def markdown(reports, rows, cores=(), ours="krl Resize uint8 out"):
     stamps = [f"{r['date']} {r.get('time', '')}".strip() for r in reports]
-    lines = [f"{len(reports)} runs ({'; '.join(stamps)}). Speed of `{FLAGS.ours}` over each "
+    lines = [f"{len(reports)} runs ({'; '.join(stamps)}). Speed of `{ours}` over each "
              "rival: median of the runs' median per-trial ratios (lowest–highest run).", "",
              "| source | rival | median of runs | runs |", "|---|---|---|---|"]
     for source, rival, values, median, low, high in rows:
         lines.append(f"| {source[0]}² | {rival} | **{median:.2f}×** ({low:.2f}–{high:.2f}) | "
                      + ", ".join(f"{v:.2f}" for v in values) + " |")
+    if cores:
+        lines += ["", "Input megapixels per second per core and share of the run's measured "
+                  "memory bandwidth (input read once + output written once), medians over the "
+                  "runs:", "", "| source | row | Mpx/s per core | bandwidth share |",
+                  "|---|---|---|---|"]
+        for source, name, mpx, share in cores:
+            lines.append(f"| {source[0]}² | {name} | {mpx:,.0f} | "
+                         + ("—" if share is None else f"{100 * share:.0f}%") + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +114,8 @@ def main(argv):
     if not paths:
         raise app.UsageError("give one or more throughput.json files")
     reports = [json.load(open(p)) for p in paths]
-    text = markdown(reports, summarize(reports, FLAGS.ours, FLAGS.against))
+    text = markdown(reports, summarize(reports, FLAGS.ours, FLAGS.against),
+                    per_core(reports, FLAGS.ours, FLAGS.against), FLAGS.ours)
     sys.stdout.write(text)
     if FLAGS.output:
         with open(FLAGS.output, "w") as f:

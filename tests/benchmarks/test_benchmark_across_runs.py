@@ -13,11 +13,12 @@ from benchmarks import across_runs
 
 def _row(name, source, times, images_per_s):
     return dict(name=name, source=[source, source], input="array", times_s=times,
-                images_per_s=dict(median=images_per_s))
+                images_per_s=dict(median=images_per_s),
+                megapixels_per_s=images_per_s * source * source / 1e6)
 
 
 def _report(hour, rows):
-    return dict(date="2026-12-05", time=hour, rows=rows)
+    return dict(date="2026-12-05", time=hour, rows=rows, machine=dict(cpu_count=2))
 
 
 OURS = "krl Resize uint8 out (compiled model, tensorflow)"
@@ -79,3 +80,17 @@ def test_pipeline_rows_compare_within_their_input_kind():
                                  "tf.data batched_decode_and_resize", ["tf.data bare decode"])
     assert rows[0][:2] == ((512, 512), "tf.data bare decode")
     assert rows[0][2] == [pytest.approx(0.85)]  # 1.6 / 2 and 1.8 / 2; the array row is apart
+
+
+def test_megapixels_per_core_and_bandwidth_share_are_medians_over_the_runs():
+    runs = [_report("07:00 UTC", [dict(_row(OURS, 1000, [1.0], 4.0), bandwidth_fraction=0.2)]),
+            _report("08:00 UTC", [dict(_row(OURS, 1000, [1.0], 2.0), bandwidth_fraction=0.4)]),
+            _report("09:00 UTC", [dict(_row(OURS, 1000, [1.0], 3.0), bandwidth_fraction=0.3),
+                                  _row("fast_image_resize x", 1000, [1.0], 1.0)])]
+    rows = across_runs.per_core(runs, "krl Resize uint8 out", ["fast_image_resize"])
+    # 3 images/s of 1 Mpx on 2 cores: 1.5 Mpx/s per core; no share for the rival.
+    assert rows == [((1000, 1000), "fast_image_resize", 0.5, None),
+                    ((1000, 1000), "krl Resize uint8 out", pytest.approx(1.5),
+                     pytest.approx(0.3))]
+    text = across_runs.markdown(runs, [], rows)
+    assert "| 1000² | krl Resize uint8 out | 2 | 30% |" in text
