@@ -713,12 +713,26 @@ def _images(out):
 
 
 def _versions():
+    """Versions of the libraries the rows ran (the rival resizers' packages included)."""
+    import importlib.metadata
+    import sys
+
     versions = {}
     for module in ("tensorflow", "keras", "jax", "torch", "PIL", "cv2", "numpy"):
         try:
             versions[module] = __import__(module).__version__
         except Exception:
             pass
+    for package in ("cykooz.resizer", "pyvips"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    if "pyvips" in sys.modules:
+        vips = sys.modules["pyvips"]
+        versions["libvips"] = ".".join(str(vips.version(i)) for i in range(3))
+    if "PIL_SIMD" in sys.modules:  # --pillow_simd_dir
+        versions["pillow-simd"] = sys.modules["PIL_SIMD"].__version__
     return versions
 
 

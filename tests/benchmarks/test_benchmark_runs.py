@@ -40,6 +40,8 @@ def test_throughput_quick_writes_reports_with_quality(tmp_path):
     report = json.loads((tmp_path / "throughput.json").read_text())
     assert report["config"]["quick"] is True and report["machine"]["cpu_count"] >= 1
     assert report["config"]["pipeline_images"] == 64
+    assert {"tensorflow", "cykooz.resizer", "pyvips", "libvips"} <= set(
+        report["machine"]["versions"])  # the rivals' versions beside their rows
     names = {r["name"] for r in report["rows"]}
     for expected in ("tf.image.resize", "keras.layers.Resizing", "OpenCV INTER_AREA",
                      "Pillow draft + resize (thread pool)",
