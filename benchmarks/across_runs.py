@@ -3,7 +3,7 @@ ratio (trial by trial, alternated within the run), then their median and range a
 
     python -m benchmarks.across_runs RUN1/throughput.json RUN2/throughput.json ...
         [--ours="krl Resize uint8 out"] [--against=fast_image_resize,libvips,Pillow-SIMD]
-        [--output=across_runs.md]
+        [--table=across_runs.md]
 
     # the JPEG pipeline against the bare decode, over runs of `--inputs=jpeg`:
     python -m benchmarks.across_runs --ours="tf.data batched_decode_and_resize (batches" \
@@ -25,7 +25,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("ours", "krl Resize uint8 out", "The row whose speed is compared.")
 flags.DEFINE_list("against", ["fast_image_resize", "libvips", "Pillow-SIMD"],
                   "Rivals: rows whose name starts with one of these.")
-flags.DEFINE_string("output", None, "Also write the Markdown table to this file.")
+flags.DEFINE_string("table", None, "Also write the Markdown table to this file.")
 
 
 def run_ratios(report, ours, against):
@@ -117,8 +117,8 @@ def main(argv):
     text = markdown(reports, summarize(reports, FLAGS.ours, FLAGS.against),
                     per_core(reports, FLAGS.ours, FLAGS.against), FLAGS.ours)
     sys.stdout.write(text)
-    if FLAGS.output:
-        with open(FLAGS.output, "w") as f:
+    if FLAGS.table:
+        with open(FLAGS.table, "w") as f:
             f.write(text)
 
 

@@ -54,7 +54,7 @@ def test_command_line_writes_the_table(tmp_path):
         paths[-1].write_text(json.dumps(report))
     out = tmp_path / "table.md"
     done = subprocess.run([sys.executable, "-m", "benchmarks.across_runs", *map(str, paths),
-                           "--against=fast_image_resize", f"--output={out}"],
+                           "--against=fast_image_resize", f"--table={out}"],
                           capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(across_runs.__file__)))
     assert done.returncode == 0, done.stderr[-2000:]
