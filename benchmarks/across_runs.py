@@ -92,8 +92,9 @@ def per_core(reports, ours, against):
 
 def markdown(reports, rows, cores=(), ours="krl Resize uint8 out"):
     stamps = [f"{r['date']} {r.get('time', '')}".strip() for r in reports]
-    lines = [f"{len(reports)} runs ({'; '.join(stamps)}). Speed of `{ours}` over each "
-             "rival: median of the runs' median per-trial ratios (lowest–highest run).", "",
+    lines = [f"{len(reports)} reports ({'; '.join(stamps)}). Speed of `{ours}` over each "
+             "rival: median of the runs' median per-trial ratios (lowest–highest run; a "
+             "run is one report holding both rows).", "",
              "| source | rival | median of runs | runs |", "|---|---|---|---|"]
     for source, rival, values, median, low, high in rows:
         lines.append(f"| {source[0]}² | {rival} | **{median:.2f}×** ({low:.2f}–{high:.2f}) | "

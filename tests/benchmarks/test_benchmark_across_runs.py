@@ -59,7 +59,7 @@ def test_command_line_writes_the_table(tmp_path):
                           cwd=os.path.dirname(os.path.dirname(across_runs.__file__)))
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
-    assert "3 runs (2026-12-05 07:00 UTC; 2026-12-05 09:00 UTC; 2026-12-05 11:00 UTC)" in text
+    assert "3 reports (2026-12-05 07:00 UTC; 2026-12-05 09:00 UTC; 2026-12-05 11:00 UTC)" in text
     assert "| 512² | fast_image_resize | **1.50×** (1.00–2.00) | 2.00, 1.00, 1.50 |" in text
     assert text == done.stdout
 
