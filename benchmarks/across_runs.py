@@ -36,10 +36,9 @@ def run_ratios(report, ours, against):
     for source in sorted({tuple(r["source"]) for r in rows}):
         here = [r for r in rows if tuple(r["source"]) == source]
         mine = [r for r in here if r["name"].startswith(ours)]
-        here = [r for r in here if mine and r["input"] == mine[0]["input"]]  # same input kind
-        mine = [r for r in here if r["name"].startswith(ours)]
         if len(mine) != 1:
             continue
+        here = [r for r in here if r["input"] == mine[0]["input"]]  # same input kind
         for rival in against:
             theirs = [r for r in here if r["name"].startswith(rival)]
             if len(theirs) != 1:
@@ -73,7 +72,8 @@ def summarize(reports, ours, against):
 
 def per_core(reports, ours, against):
     """Rows of (source, name, median Mpx/s per core over the runs, median share of the
-    measured memory bandwidth or None): input megapixels per second per CPU core."""
+    measured memory bandwidth or None) of the in-memory rows: input megapixels per second
+    per CPU core."""
     found = {}
     for report in reports:
         cores = report.get("machine", {}).get("cpu_count") or 1
