@@ -129,6 +129,54 @@ def test_streamed_outputs_hold_the_same_values(dtype, channels, shape, size):
         np.testing.assert_array_equal(streamed, stored)
 
 
+def _bits(array):
+    return array.view(np.uint32) if array.dtype == np.float32 else array
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("shape,size,method", [
+    ((1024, 1024), (224, 224), "bilinear"),  # 11 taps, 4.6 rows apart: groups of 4 rows
+    ((517, 389), (100, 37), "lanczos3"),  # negative weights; rows past the last slice
+    ((64, 48), (224, 300), "bicubic"),  # enlarging: the rows of a group mostly shared
+    ((2000, 7), (70, 5), "bilinear"),  # 58 taps: more new rows ahead than are fetched
+    ((300, 257), (37, 101), "nearest"),  # one tap: nothing to group
+])
+@pytest.mark.parametrize("per_image", [False, True])
+def test_grouped_rows_equal_rows_summed_one_by_one(channels, shape, size, method, per_image,
+                                                   vector_build=True):
+    """uint8 rows are summed a group of output rows at a time, each input row widened
+    once (`rows_grouped`); the values are those of `rows_pass`, row by row, bit for
+    bit: float32 (zeros' signs included) and uint8 outputs, shared and per-image taps,
+    trimmed zero-weight taps. Taps that are not consecutive rows take `rows_pass`; so
+    does every row of a build without AVX2 (`vector_build=False`)."""
+    rng = np.random.default_rng(channels)
+    images = rng.integers(0, 256, (3, *shape, channels)).astype(np.uint8)
+    images[:, : shape[0] // 3] = 0  # zero products: -0.0 sums where weights are negative
+    plan = taps_lib.plan(*shape, size, method, True, "stretch", 1.0)
+    args = [plan[k] for k in ("iy", "wy", "ix", "wx")]
+    if per_image:  # each image its own rows; the last with shuffled (not consecutive) taps
+        args = [np.repeat(a, 3, axis=0) for a in args]
+        args[0][1] = np.clip(args[0][1] + 1, 0, shape[0] - 1)
+        args[1][1] = -args[1][1]  # every product over the zero rows -0.0: sums of -0.0
+        args[0][2] = args[0][2][:, ::-1]
+        args[1][2] = args[1][2][:, ::-1]
+    args = [tf.constant(a) for a in args]
+    library = native.pool()
+    outputs = {}
+    try:
+        for on in (1, 0):
+            library.krl_set_row_groups(on)
+            before = library.krl_grouped_rows()
+            outputs[on] = [native.run(tf.constant(images), *args, out_dtype=out).numpy()
+                           for out in (tf.float32, tf.uint8)]
+            grouped = library.krl_grouped_rows() - before
+            assert grouped > 0 if on and vector_build and method != "nearest" else grouped == 0
+    finally:
+        library.krl_set_row_groups(1)
+    for grouped, one_by_one in zip(outputs[1], outputs[0]):
+        np.testing.assert_array_equal(_bits(grouped), _bits(one_by_one))
+
+
 @pytest.mark.parametrize("method", ["bilinear", "area", "lanczos3"])
 def test_zero_weight_taps_change_nothing(method):
     """Plans pad each output to the largest K with zero weights; uint8 inputs skip them
@@ -342,6 +390,10 @@ def test_builds_without_avx512_or_avx_give_the_xla_pixels(tmp_path, march):
                     same(dtype, ky, width)
         from test_tf_native import test_uint8_output_rounds_half_to_even_and_saturates
         test_uint8_output_rounds_half_to_even_and_saturates()  # this build's uint8 loops
+        from test_tf_native import test_grouped_rows_equal_rows_summed_one_by_one as grouped
+        for channels in (1, 3):
+            grouped(channels, (517, 389), (100, 37), "lanczos3", True,
+                    vector_build=os.environ["KRL_NATIVE_MARCH"] != "x86-64")
         from test_tf_native import test_streamed_outputs_hold_the_same_values as streamed
         for channels in (1, 3):
             for shape, size in (((256, 256), (224, 224)), ((300, 257), (37, 101))):

@@ -139,7 +139,9 @@ def pool():
     """The built library through ctypes (the same loaded copy as the op's): its thread
     pool's `krl_set_max_threads(n)`, `krl_pool_size()`, `krl_threads_started()`, and the
     size from which float32 outputs are streamed past the caches,
-    `krl_stream_threshold()` / `krl_set_stream_threshold(bytes)` (-1: never, 0: always).
+    `krl_stream_threshold()` / `krl_set_stream_threshold(bytes)` (-1: never, 0: always),
+    and `krl_set_row_groups(0 or 1)` (uint8 rows summed in groups, the default, or one by
+    one) with `krl_grouped_rows()`, the output rows summed in groups so far.
     The op is loaded first (a library opened by ctypes first registers no op module)."""
     _library()
     return _ctypes_library()
@@ -154,6 +156,8 @@ def _ctypes_library():
     library.krl_threads_started.restype = ctypes.c_int64
     library.krl_set_stream_threshold.argtypes = [ctypes.c_int64]
     library.krl_stream_threshold.restype = ctypes.c_int64
+    library.krl_set_row_groups.argtypes = [ctypes.c_int]
+    library.krl_grouped_rows.restype = ctypes.c_int64
     return library
 
 

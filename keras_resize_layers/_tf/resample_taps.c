@@ -114,10 +114,9 @@ static inline __attribute__((always_inline)) vf load_v(const uint8_t* row, int i
 // chain of K dependent FMAs, and one or two chains left the FMA units waiting
 // on their latency (each value's sum, and so its rounding, is the same).
 static inline __attribute__((always_inline)) int64_t rows_vectors(
-    const uint8_t* const* src, int is_float, int64_t wc, const float* wt, int64_t k,
+    const uint8_t* const* src, int is_float, int64_t j, int64_t wc, const float* wt, int64_t k,
     float* acc, const uint8_t* const* ahead, int64_t n_ahead) {
   const int64_t item = is_float ? 4 : 1, step = 4 * LANES * item;
-  int64_t j = 0;
   for (; j + 4 * LANES <= wc; j += 4 * LANES) {
     // A slice of the rows ahead per step (whole 64-byte lines: a 32-byte step
     // fetches every other time).
@@ -154,14 +153,14 @@ static inline __attribute__((always_inline)) int64_t rows_vectors(
 
 // `ahead`: the n input rows the next rows pass reads first, fetched a slice at
 // a time while this one sums (spread over the pass, not a burst before it).
-static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
+// Values [j, wc) of the row.
+static void rows_pass(const uint8_t* const* src, int is_float, int64_t j, int64_t wc,
                       const float* wt, int64_t k, float* acc,
                       const uint8_t* const* ahead, int64_t n_ahead) {
   const int64_t item = is_float ? 4 : 1;
-  int64_t j = 0;
 #if VECTORS
-  j = is_float ? rows_vectors(src, 1, wc, wt, k, acc, ahead, n_ahead)
-               : rows_vectors(src, 0, wc, wt, k, acc, ahead, n_ahead);
+  j = is_float ? rows_vectors(src, 1, j, wc, wt, k, acc, ahead, n_ahead)
+               : rows_vectors(src, 0, j, wc, wt, k, acc, ahead, n_ahead);
 #endif
   // The last values of the row (all of it without AVX2): with FMA hardware
   // one explicit FMA per tap, as in the vectors above, so that a value's
@@ -176,6 +175,110 @@ static void rows_pass(const uint8_t* const* src, int is_float, int64_t wc,
     acc[j] = a;
   }
 }
+
+// Taps an output sums: k, or with `trim` k less its trailing zero weights (at least
+// one; plans pad every output to the largest K: a 256 -> 224 bilinear shrink has K = 3
+// and 24 % zero taps). Only for finite values: adding a zero weight's product changes
+// no sum (bit-identical on 570 outputs of three builds), but 0 * inf is NaN, so float
+// inputs keep every tap, as the XLA passes do.
+static inline int64_t effective_taps(const float* w, int64_t k, int trim) {
+  if (trim)
+    while (k > 1 && w[k - 1] == 0.0f) --k;
+  return k;
+}
+
+// Whether uint8 rows are summed in groups (below); 0: every row by `rows_pass`
+// (tests compare the two, benchmarks time them).
+static int row_groups = 1;
+static int64_t grouped_rows = 0;  // output rows summed in groups, ever (for tests)
+void krl_set_row_groups(int on) { __atomic_store_n(&row_groups, on, __ATOMIC_RELAXED); }
+int64_t krl_grouped_rows(void) { return __atomic_load_n(&grouped_rows, __ATOMIC_RELAXED); }
+
+#if VECTORS
+// uint8 input: GROUP_ROWS output rows at once. Their input rows overlap (a
+// 1024 -> 224 row sums 11 rows, the next starts 4.6 rows lower), and each
+// vector of input values was widened to float once per tap, which kept the
+// vector units busier than the FMAs did. Here each input row of the group is
+// widened once per slice of GROUP_VECTORS vectors and added to every output row
+// that sums it, in registers. Each output's sum is the same chain, in tap order
+// (a chain starting at -0: fma(w, x, -0) rounds as w * x does, zeros included).
+#if LANES == 16
+#define GROUP_ROWS 4  // 16 vectors of sums and 4 of input in AVX-512's 32 registers
+#else
+#define GROUP_ROWS 2  // AVX2 has 16
+#endif
+#define GROUP_VECTORS 4
+#ifndef GROUP_AHEAD_LOCALITY
+#define GROUP_AHEAD_LOCALITY 1
+#endif
+
+// Sums output rows r, r + 1, ... (at most GROUP_ROWS, before r1) of the image's
+// input columns [off / C, ...) into `out` (rows `stride` floats apart); returns how
+// many, or 0 where grouping saves nothing (one row, or taps that are not
+// consecutive input rows): those rows take `rows_pass`.
+static int64_t rows_grouped(const Job* job, const uint8_t* image, int64_t ty, int64_t r,
+                            int64_t r1, int64_t off, int64_t span, float* out, int64_t stride,
+                            const uint8_t** src, const uint8_t** ahead) {
+  const int64_t wc = job->W * job->C, ng = r1 - r < GROUP_ROWS ? r1 - r : GROUP_ROWS;
+  int64_t first[GROUP_ROWS], taps[GROUP_ROWS], lo = INT64_MAX, hi = -1, summed = 0;
+  const float* weights[GROUP_ROWS];
+  for (int64_t g = 0; g < GROUP_ROWS; ++g) {
+    first[g] = INT64_MAX / 2, taps[g] = 0, weights[g] = NULL;  // beyond ng: sums nothing
+    if (g >= ng) continue;
+    const int32_t* rows = job->iy + ty + (r + g) * job->ky;
+    weights[g] = job->wy + ty + (r + g) * job->ky;
+    taps[g] = effective_taps(weights[g], job->ky, job->trim);
+    for (int64_t t = 1; t < taps[g]; ++t)
+      if (rows[t] != rows[0] + t) return 0;
+    first[g] = rows[0];
+    if (rows[0] < lo) lo = rows[0];
+    if (rows[0] + taps[g] - 1 > hi) hi = rows[0] + taps[g] - 1;
+    summed += taps[g];
+  }
+  if (hi - lo + 1 >= summed) return 0;
+  // The next group's new input rows go to the cache, a slice at a time.
+  int64_t n_ahead = 0;
+  if (r + ng < job->h) {
+    const int64_t last = (r + ng + GROUP_ROWS < job->h ? r + ng + GROUP_ROWS : job->h) - 1;
+    const int64_t y1 = job->iy[ty + last * job->ky + job->ky - 1];
+    for (int64_t y = hi + 1; y <= y1 && n_ahead < AHEAD_ROWS; ++y)
+      ahead[n_ahead++] = image + y * wc + off;
+  }
+  const int64_t step = GROUP_VECTORS * LANES;
+  int64_t j = 0;
+  for (; j + step <= span; j += step) {
+    if (step >= 64 || !(j & 63))
+      for (int64_t a = 0; a < n_ahead; ++a) __builtin_prefetch(ahead[a] + j, 0, GROUP_AHEAD_LOCALITY);
+    vf a[GROUP_ROWS][GROUP_VECTORS];
+    for (int g = 0; g < GROUP_ROWS; ++g)
+      for (int v = 0; v < GROUP_VECTORS; ++v) a[g][v] = V(set1_ps)(-0.0f);
+    for (int64_t y = lo; y <= hi; ++y) {
+      const uint8_t* row = image + y * wc + off;
+      __builtin_prefetch(row + j + 256, 0, PREFETCH_LOCALITY);  // this row's next line
+      vf x[GROUP_VECTORS];
+      for (int v = 0; v < GROUP_VECTORS; ++v) x[v] = load_v(row, 0, j + v * LANES);
+#pragma GCC unroll 4
+      for (int g = 0; g < GROUP_ROWS; ++g) {
+        const uint64_t t = (uint64_t)(y - first[g]);
+        if (t < (uint64_t)taps[g]) {
+          const vf w = V(set1_ps)(weights[g][t]);
+          for (int v = 0; v < GROUP_VECTORS; ++v) a[g][v] = V(fmadd_ps)(w, x[v], a[g][v]);
+        }
+      }
+    }
+    for (int g = 0; g < GROUP_ROWS; ++g)
+      if (g < ng)
+        for (int v = 0; v < GROUP_VECTORS; ++v)
+          V(storeu_ps)(out + g * stride + j + v * LANES, a[g][v]);
+  }
+  // The row's last values, each output row on its own.
+  for (int64_t g = 0; g < ng; ++g) {
+    for (int64_t t = 0; t < taps[g]; ++t) src[t] = image + (first[g] + t) * wc + off;
+    rows_pass(src, 0, j, span, weights[g], taps[g], out + g * stride, NULL, 0);
+  }
+  return ng;
+}
+#endif
 
 // --- columns pass: out[p, c] = sum_s wx[p, s] * row[ix[p, s] * C + c] ---------
 
@@ -443,17 +546,6 @@ static void scratch_trim(void) {
     if (s->bytes[i] > ((size_t)2 << 20)) free(s->p[i]), s->p[i] = NULL, s->bytes[i] = 0;
 }
 
-// Taps an output sums: k, or with `trim` k less its trailing zero weights (at least
-// one; plans pad every output to the largest K: a 256 -> 224 bilinear shrink has K = 3
-// and 24 % zero taps). Only for finite values: adding a zero weight's product changes
-// no sum (bit-identical on 570 outputs of three builds), but 0 * inf is NaN, so float
-// inputs keep every tap, as the XLA passes do.
-static inline int64_t effective_taps(const float* w, int64_t k, int trim) {
-  if (trim)
-    while (k > 1 && w[k - 1] == 0.0f) --k;
-  return k;
-}
-
 static void* worker(void* arg) {
   Job* job = (Job*)arg;
   const int64_t wc = job->W * job->C, item = job->is_float ? 4 : 1;
@@ -481,7 +573,7 @@ static void* worker(void* arg) {
   }
   // The columns' facts (input span, taps per column) of the last plan seen: with taps
   // shared by the batch (bx = 1), computed once per thread, not once per task.
-  int64_t seen_tx = -1, x0 = 0, off = 0, span = 0;
+  int64_t seen_tx = -1, x0 = 0, off = 0, span = 0, grouped = 0;
   for (;;) {
     const int64_t task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (task >= job->tasks) break;
@@ -512,6 +604,17 @@ static void* worker(void* arg) {
       seen_tx = tx;
     }
     for (int64_t r = r0; r < r1; ++r) {
+#if VECTORS
+      if (!job->is_float && __atomic_load_n(&row_groups, __ATOMIC_RELAXED)) {
+        const int64_t done = rows_grouped(job, image, ty, r, r1, off, span,
+                                          acc + (r - r0) * stride, stride, src, ahead);
+        if (done) {
+          grouped += done;
+          r += done - 1;
+          continue;
+        }
+      }
+#endif
       const int32_t* rows = job->iy + ty + r * job->ky;
       float* row = acc + (LANES ? (r - r0) * stride : 0);
       const float* wt = job->wy + ty + r * job->ky;
@@ -526,7 +629,7 @@ static void* worker(void* arg) {
         if (y1 - y >= AHEAD_ROWS) y = y1 - AHEAD_ROWS + 1;
         for (; y <= y1; ++y) ahead[n_ahead++] = image + (y * wc + off) * item;
       }
-      rows_pass(src, job->is_float, span, wt, ky, row, ahead, n_ahead);
+      rows_pass(src, job->is_float, 0, span, wt, ky, row, ahead, n_ahead);
 #if !LANES
       cols_pass(row, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx,
                 out + (r - r0) * job->w * job->C);
@@ -543,6 +646,7 @@ static void* worker(void* arg) {
 #if LANES
   if (job->stream) _mm_sfence();  // streamed stores are visible before the job ends
 #endif
+  if (grouped) __atomic_fetch_add(&grouped_rows, grouped, __ATOMIC_RELAXED);
   scratch_trim();
   return NULL;
 }
