@@ -368,6 +368,40 @@ static inline void store_values(vf* d, float* out, int64_t stride, int64_t n_row
   }
 }
 
+// Values d[i * C + c] (pixel p + i, channel c; i < LANES) of all the task's rows.
+// Each value's sum is a chain of dependent FMAs; one chain at a time waited on
+// their latency, so PIXELS pixels' C chains go together when the pixels sum as
+// many taps (else each pixel's C chains). A chain from -0 rounds as `lane_value`'s.
+static inline __attribute__((always_inline)) void cols_block(
+    const float* lanes, const int C, int64_t x0, int64_t p, const int32_t* ix, const float* wx,
+    int64_t k, const int32_t* taps, vf* d) {
+  // 16-24 chains of AVX-512's 32 registers, 8-12 of AVX2's 16.
+  const int PIXELS = LANES == 16 ? (C == 1 ? 16 : C == 4 ? 4 : 8) : (C == 1 ? 8 : C == 4 ? 2 : 4);
+  for (int i0 = 0; i0 < LANES; i0 += PIXELS) {
+    const int64_t n = taps[p + i0];
+    int same = 1;
+    for (int i = 1; i < PIXELS; ++i) same &= taps[p + i0 + i] == n;
+    if (same) {
+      vf a[16][4];
+      for (int i = 0; i < PIXELS; ++i)
+        for (int c = 0; c < C; ++c) a[i][c] = V(set1_ps)(-0.0f);
+      for (int64_t s = 0; s < n; ++s)
+        for (int i = 0; i < PIXELS; ++i) {
+          const int64_t at = (p + i0 + i) * k + s;
+          const float* v = lanes + ((int64_t)ix[at] - x0) * C * LANES;
+          const vf wt = V(set1_ps)(wx[at]);
+          for (int c = 0; c < C; ++c) a[i][c] = V(fmadd_ps)(wt, V(load_ps)(v + c * LANES), a[i][c]);
+        }
+      for (int i = 0; i < PIXELS; ++i)
+        for (int c = 0; c < C; ++c) d[(i0 + i) * C + c] = a[i][c];
+    } else {
+      for (int i = i0; i < i0 + PIXELS; ++i)
+        for (int c = 0; c < C; ++c)
+          d[i * C + c] = lane_value(lanes, C, x0, ix + (p + i) * k, wx + (p + i) * k, taps[p + i], c);
+    }
+  }
+}
+
 // out[r, p, c] for r < n_rows (rows `stride` floats apart) from `lanes`
 // (input columns x0, x0 + 1, ...), LANES values (pixel-channel pairs) of each
 // row at a time, in registers; pixel p sums its first taps[p] of the k taps.
@@ -375,35 +409,21 @@ static void cols_lanes(const float* lanes, int64_t C, int64_t x0, int64_t w, con
                        const float* wx, int64_t k, const int32_t* taps, float* out,
                        int64_t stride, int64_t n_rows, int stream) {
   int64_t p = 0, q0 = 0;
-#if LANES == 8
-  if (C == 3) {
-    // RGB: 8 pixels are 24 values, three stores; each pixel's weights are
-    // broadcast once for its three channels.
-    for (; p + 8 <= w; p += 8, q0 += 24) {
-      __m256 d[24];
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; ++i) {
-        const int32_t* ii = ix + (p + i) * k;
-        const float* ww = wx + (p + i) * k;
-        const float* v = lanes + ((int64_t)ii[0] - x0) * 24;
-        __m256 wt = _mm256_set1_ps(ww[0]);
-        __m256 a0 = _mm256_mul_ps(wt, _mm256_load_ps(v));
-        __m256 a1 = _mm256_mul_ps(wt, _mm256_load_ps(v + 8));
-        __m256 a2 = _mm256_mul_ps(wt, _mm256_load_ps(v + 16));
-        for (int64_t s = 1; s < taps[p + i]; ++s) {
-          v = lanes + ((int64_t)ii[s] - x0) * 24;
-          wt = _mm256_set1_ps(ww[s]);
-          a0 = _mm256_fmadd_ps(wt, _mm256_load_ps(v), a0);
-          a1 = _mm256_fmadd_ps(wt, _mm256_load_ps(v + 8), a1);
-          a2 = _mm256_fmadd_ps(wt, _mm256_load_ps(v + 16), a2);
-        }
-        d[3 * i] = a0, d[3 * i + 1] = a1, d[3 * i + 2] = a2;
+  // 1 to 4 channels: LANES pixels at a time, stored as C vectors of LANES values.
+  if (C >= 1 && C <= 4) {
+    vf d[4 * LANES];
+    for (; p + LANES <= w; p += LANES, q0 += C * LANES) {
+      switch (C) {
+        case 1: cols_block(lanes, 1, x0, p, ix, wx, k, taps, d); break;
+        case 2: cols_block(lanes, 2, x0, p, ix, wx, k, taps, d); break;
+        case 3: cols_block(lanes, 3, x0, p, ix, wx, k, taps, d); break;
+        default: cols_block(lanes, 4, x0, p, ix, wx, k, taps, d); break;
       }
-      for (int j = 0; j < 3; ++j) store_values(d + 8 * j, out + q0 + 8 * j, stride, n_rows, 8, stream);
+      for (int64_t j = 0; j < C; ++j)
+        store_values(d + j * LANES, out + q0 + j * LANES, stride, n_rows, LANES, stream);
     }
   }
-#endif
-  // Any C (and the last pixels of RGB rows): a running (pixel, channel).
+  // Any C (and the last pixels of a row): a running (pixel, channel).
   const int64_t values = w * C;
   int64_t c = 0;
   while (q0 < values) {
