@@ -9,12 +9,13 @@
 // column, B = 1 (shared) or N (per image). Output (N, h, w, C), float32, or
 // uint8 with `out_type` (rounded half to even and saturated, as tf.round, clip, cast):
 //   out[n, o, p, c] = sum_s wx[p, s] * (sum_t wy[o, t] * images[n, iy[o, t], ix[p, s], c])
-// with both sums in tap order, like the XLA passes. Per output row the rows
-// pass sums Ky input rows (vectorised across width * channels, four vectors of
-// sums at a time, reading the integer input directly, and fetching the input
-// rows of the output row after next slice by slice as it goes) into a float
-// row; the columns pass reads the float rows of 16 output rows at once with
-// AVX-512, 8 with AVX2, one without. Tasks of one image's 16 / 8 rows are
+// with both sums in tap order, like the XLA passes. The rows pass sums Ky input
+// rows into a float row per output row (vectorised across width * channels,
+// four vectors of sums at a time, reading the integer input directly and
+// fetching the rows ahead slice by slice; uint8 rows four output rows at a time,
+// each input row widened once: `rows_grouped`); the columns pass reads the float
+// rows of 16 output rows at once with AVX-512, 8 with AVX2, one without, several
+// pixels' sums at a time. Tasks of one image's 16 / 8 rows are
 // shared by the calling thread and one process-wide pool of threads (at most
 // `krl_set_max_threads` - 1, started once), never threads per call. uint8 inputs
 // skip each output's trailing zero-weight taps; float32 outputs over half the
