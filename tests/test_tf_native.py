@@ -144,9 +144,10 @@ def _bits(array):
 @pytest.mark.parametrize("per_image", [False, True])
 def test_grouped_rows_equal_rows_summed_one_by_one(channels, shape, size, method, per_image,
                                                    vector_build=True):
-    """uint8 rows are summed a group of output rows at a time, each input row widened
-    once (`rows_grouped`); the values are those of `rows_pass`, row by row, bit for
-    bit: float32 (zeros' signs included) and uint8 outputs, shared and per-image taps,
+    """The four ways the op sums rows (`krl_set_row_mode`: uint8 rows a group of output
+    rows at a time, each input row widened once (`rows_grouped`), or one output row at a
+    time (`rows_pass`); with or without look-ahead prefetches) give the same values bit
+    for bit: float32 (zeros' signs included) and uint8 outputs, shared and per-image taps,
     trimmed zero-weight taps. Taps that are not consecutive rows take `rows_pass`; so
     does every row of a build without AVX2 (`vector_build=False`)."""
     rng = np.random.default_rng(channels)
@@ -164,17 +165,62 @@ def test_grouped_rows_equal_rows_summed_one_by_one(channels, shape, size, method
     library = native.pool()
     outputs = {}
     try:
-        for on in (1, 0):
-            library.krl_set_row_groups(on)
+        for mode in (1, 3, 0, 2):
+            library.krl_set_row_mode(mode)
             before = library.krl_grouped_rows()
-            outputs[on] = [native.run(tf.constant(images), *args, out_dtype=out).numpy()
-                           for out in (tf.float32, tf.uint8)]
+            outputs[mode] = [native.run(tf.constant(images), *args, out_dtype=out).numpy()
+                             for out in (tf.float32, tf.uint8)]
             grouped = library.krl_grouped_rows() - before
-            assert grouped > 0 if on and vector_build and method != "nearest" else grouped == 0
+            in_groups = mode & 1 and vector_build and method != "nearest"
+            assert grouped > 0 if in_groups else grouped == 0, (mode, grouped)
     finally:
-        library.krl_set_row_groups(1)
-    for grouped, one_by_one in zip(outputs[1], outputs[0]):
-        np.testing.assert_array_equal(_bits(grouped), _bits(one_by_one))
+        library.krl_set_row_mode(-1)
+    for mode in (1, 2, 3):
+        for got, one_by_one in zip(outputs[mode], outputs[0]):
+            np.testing.assert_array_equal(_bits(got), _bits(one_by_one), err_msg=f"mode {mode}")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_row_mode_is_measured_per_plan_then_kept(dtype):
+    """By default each plan's way of summing rows is measured: while the plan is new its
+    tasks take the modes in turn (uint8: all four, float32: with and without look-ahead),
+    then the fastest is kept; the values never change, and another plan is measured on
+    its own."""
+    library = native.pool()
+    library.krl_set_row_mode(-1)
+    library.krl_reset_row_modes()
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (4, 300, 320, 3)).astype(dtype)
+    plan = taps_lib.plan(300, 320, (60, 64), "bilinear", True, "stretch", 1.0)
+    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+    key = (int(dtype == np.float32), 300, 320 * 3, 60, args[0].shape[-1])
+    try:
+        library.krl_set_row_mode(0)
+        want = _bits(native.run(tf.constant(images), *args).numpy())
+        library.krl_set_row_mode(-1)
+        assert library.krl_row_mode_of(*key) == -2  # forced calls measure nothing
+        grouped = library.krl_grouped_rows()
+        calls = 0
+        while library.krl_row_mode_of(*key) < 0:
+            np.testing.assert_array_equal(_bits(native.run(tf.constant(images), *args).numpy()),
+                                          want)
+            calls += 1
+            assert calls < 40, "no mode chosen"
+        # 240 rows a call, one mode in 2 or 4 tasks, 256 rows each, the first call not counted
+        assert calls >= (6 if dtype == np.uint8 else 4), calls
+        assert (library.krl_grouped_rows() > grouped) == (dtype == np.uint8)
+        chosen = library.krl_row_mode_of(*key)
+        assert chosen in ((0, 1, 2, 3) if dtype == np.uint8 else (0, 2))
+        assert library.krl_row_modes_chosen() == 1
+        for _ in range(3):  # kept: no more measuring
+            np.testing.assert_array_equal(_bits(native.run(tf.constant(images), *args).numpy()),
+                                          want)
+            assert library.krl_row_mode_of(*key) == chosen
+        other = taps_lib.plan(300, 320, (50, 64), "bilinear", True, "stretch", 1.0)
+        native.run(tf.constant(images), *[tf.constant(other[k]) for k in ("iy", "wy", "ix", "wx")])
+        assert library.krl_row_mode_of(key[0], 300, 960, 50, other["iy"].shape[-1]) == -1
+    finally:
+        library.krl_set_row_mode(-1)
 
 
 @pytest.mark.parametrize("method", ["bilinear", "area", "lanczos3"])

@@ -12,8 +12,9 @@
 // with both sums in tap order, like the XLA passes. The rows pass sums Ky input
 // rows into a float row per output row (vectorised across width * channels,
 // four vectors of sums at a time, reading the integer input directly and
-// fetching the rows ahead slice by slice; uint8 rows four output rows at a time,
-// each input row widened once: `rows_grouped`); the columns pass reads the float
+// fetching the rows ahead slice by slice; uint8 rows also four output rows at a
+// time, each input row widened once: `rows_grouped`; which of these ways is fastest
+// is measured per plan on the host: `row_mode`); the columns pass reads the float
 // rows of 16 output rows at once with AVX-512, 8 with AVX2, one without, several
 // pixels' sums at a time. Tasks of one image's 16 / 8 rows are
 // shared by the calling thread and one process-wide pool of threads (at most
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -62,6 +64,9 @@ typedef struct {
   int trim;        // skip each output's trailing zero-weight taps (uint8 input: finite)
   uint8_t* out8;   // uint8 output (rounded half to even, saturated), or NULL
   int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
+  int mode;         // how rows are summed (MODE_* bits), or -1: each mode timed in turn
+  int64_t key[5];   // the plan's rows, for `row_mode` / `tune_record`
+  int64_t ns[4], rows[4];  // with mode -1: time spent and rows summed per mode
   int failed;
   int active;  // threads inside `worker` for this job (guarded by pool.lock)
 } Job;
@@ -190,10 +195,71 @@ static inline int64_t effective_taps(const float* w, int64_t k, int trim) {
 
 // Whether uint8 rows are summed in groups (below); 0: every row by `rows_pass`
 // (tests compare the two, benchmarks time them).
-static int row_groups = 1;
+// --- how rows are summed: four ways, the same values, chosen by measurement -------
+// Bit MODE_GROUPS sums uint8 rows a group of output rows at a time (`rows_grouped`),
+// else one output row at a time (`rows_pass`); bit MODE_NO_AHEAD drops the prefetches
+// of the next rows' inputs. All four give the same values bit for bit (tested). Which
+// is fastest depends on the host's caches more than on the code: on one 2-core VM
+// groups were 1.66x faster at 4096 -> 224, on another 2.2x slower (4096-pixel rows
+// alias in L1), and look-ahead helped one-by-one rows at 1024 and hurt at 4096
+// (BUILD_NOTES). So each plan's mode is measured where it runs: while a plan (rows'
+// shape) is new, its tasks take the modes in turn and time their rows pass; after
+// TUNE_ROWS output rows per mode (the plan's first call not counted: it warms
+// buffers), the fastest per row is kept for every later call of that plan.
+#define MODE_GROUPS 1
+#define MODE_NO_AHEAD 2
+#define TUNE_SLOTS 64  // plans remembered; the oldest makes way
+#define TUNE_ROWS 256
+static int forced_mode = -1;  // -1: measured per plan; 0-3: this mode everywhere
 static int64_t grouped_rows = 0;  // output rows summed in groups, ever (for tests)
-void krl_set_row_groups(int on) { __atomic_store_n(&row_groups, on, __ATOMIC_RELAXED); }
+void krl_set_row_mode(int mode) {
+  __atomic_store_n(&forced_mode, mode < 0 || mode > 3 ? -1 : mode, __ATOMIC_RELAXED);
+}
 int64_t krl_grouped_rows(void) { return __atomic_load_n(&grouped_rows, __ATOMIC_RELAXED); }
+
+typedef struct {
+  int64_t key[5];  // is_float, H, W * C, h, ky
+  int64_t jobs, ns[4], rows[4];
+  int mode;  // -1 while measuring
+  int used;
+} Tuning;
+static struct {
+  pthread_mutex_t lock;
+  Tuning slot[TUNE_SLOTS];
+  int next;
+  int64_t chosen;  // modes chosen since the last reset (for tests)
+} tuning = {PTHREAD_MUTEX_INITIALIZER};
+
+int64_t krl_row_modes_chosen(void) {
+  pthread_mutex_lock(&tuning.lock);
+  const int64_t n = tuning.chosen;
+  pthread_mutex_unlock(&tuning.lock);
+  return n;
+}
+
+void krl_reset_row_modes(void) {
+  pthread_mutex_lock(&tuning.lock);
+  memset(tuning.slot, 0, sizeof(tuning.slot));
+  tuning.next = 0, tuning.chosen = 0;
+  pthread_mutex_unlock(&tuning.lock);
+}
+
+static Tuning* tuning_find_locked(const int64_t* key) {
+  for (int i = 0; i < TUNE_SLOTS; ++i)
+    if (tuning.slot[i].used && !memcmp(tuning.slot[i].key, key, sizeof(tuning.slot[i].key)))
+      return &tuning.slot[i];
+  return NULL;
+}
+
+// The mode chosen for a plan with these rows, -1 while measuring, -2 unseen (tests).
+int krl_row_mode_of(int64_t is_float, int64_t H, int64_t wc, int64_t h, int64_t ky) {
+  const int64_t key[5] = {is_float, H, wc, h, ky};
+  pthread_mutex_lock(&tuning.lock);
+  const Tuning* s = tuning_find_locked(key);
+  const int mode = s ? s->mode : -2;
+  pthread_mutex_unlock(&tuning.lock);
+  return mode;
+}
 
 #if VECTORS
 // uint8 input: GROUP_ROWS output rows at once. Their input rows overlap (a
@@ -219,7 +285,7 @@ int64_t krl_grouped_rows(void) { return __atomic_load_n(&grouped_rows, __ATOMIC_
 // consecutive input rows): those rows take `rows_pass`.
 static int64_t rows_grouped(const Job* job, const uint8_t* image, int64_t ty, int64_t r,
                             int64_t r1, int64_t off, int64_t span, float* out, int64_t stride,
-                            const uint8_t** src, const uint8_t** ahead) {
+                            const uint8_t** src, const uint8_t** ahead, int look_ahead) {
   const int64_t wc = job->W * job->C, ng = r1 - r < GROUP_ROWS ? r1 - r : GROUP_ROWS;
   int64_t first[GROUP_ROWS], taps[GROUP_ROWS], lo = INT64_MAX, hi = -1, summed = 0;
   const float* weights[GROUP_ROWS];
@@ -239,7 +305,7 @@ static int64_t rows_grouped(const Job* job, const uint8_t* image, int64_t ty, in
   if (hi - lo + 1 >= summed) return 0;
   // The next group's new input rows go to the cache, a slice at a time.
   int64_t n_ahead = 0;
-  if (r + ng < job->h) {
+  if (look_ahead && r + ng < job->h) {
     const int64_t last = (r + ng + GROUP_ROWS < job->h ? r + ng + GROUP_ROWS : job->h) - 1;
     const int64_t y1 = job->iy[ty + last * job->ky + job->ky - 1];
     for (int64_t y = hi + 1; y <= y1 && n_ahead < AHEAD_ROWS; ++y)
@@ -594,7 +660,9 @@ static void* worker(void* arg) {
   }
   // The columns' facts (input span, taps per column) of the last plan seen: with taps
   // shared by the batch (bx = 1), computed once per thread, not once per task.
-  int64_t seen_tx = -1, x0 = 0, off = 0, span = 0, grouped = 0;
+  int64_t seen_tx = -1, x0 = 0, off = 0, span = 0, grouped = 0, ns[4] = {0}, timed[4] = {0};
+  // Modes this input may take: groups only for uint8 in vector builds.
+  const int grouping = VECTORS && !job->is_float;
   for (;;) {
     const int64_t task = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (task >= job->tasks) break;
@@ -624,11 +692,19 @@ static void* worker(void* arg) {
 #endif
       seen_tx = tx;
     }
+    int mode = job->mode;
+    struct timespec t0 = {0, 0};
+    if (mode < 0) {  // measuring: the modes in turn, task by task
+      mode = grouping ? (int)(task % 4) : (int)(task % 2) * MODE_NO_AHEAD;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+    }
+    const int look_ahead = !(mode & MODE_NO_AHEAD);
     for (int64_t r = r0; r < r1; ++r) {
 #if VECTORS
-      if (!job->is_float && __atomic_load_n(&row_groups, __ATOMIC_RELAXED)) {
+      if (grouping && (mode & MODE_GROUPS)) {
         const int64_t done = rows_grouped(job, image, ty, r, r1, off, span,
-                                          acc + (r - r0) * stride, stride, src, ahead);
+                                          acc + (r - r0) * stride, stride, src, ahead,
+                                          look_ahead);
         if (done) {
           grouped += done;
           r += done - 1;
@@ -644,7 +720,7 @@ static void* worker(void* arg) {
       // The input rows first read two output rows ahead go to the cache while
       // this row is summed (images come from memory; at most 64 rows).
       int64_t n_ahead = 0;
-      if (r + 2 < job->h) {
+      if (look_ahead && r + 2 < job->h) {
         const int64_t last = job->ky - 1;
         int64_t y = rows[job->ky + last] + 1, y1 = rows[2 * job->ky + last];
         if (y1 - y >= AHEAD_ROWS) y = y1 - AHEAD_ROWS + 1;
@@ -655,6 +731,12 @@ static void* worker(void* arg) {
       cols_pass(row, job->C, x0, job->w, job->ix + tx, job->wx + tx, job->kx,
                 out + (r - r0) * job->w * job->C);
 #endif
+    }
+    if (job->mode < 0) {
+      struct timespec t1;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      ns[mode] += (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+      timed[mode] += r1 - r0;
     }
 #if LANES
     // Rows past r1 hold older (finite) values; their results are not stored.
@@ -668,6 +750,11 @@ static void* worker(void* arg) {
   if (job->stream) _mm_sfence();  // streamed stores are visible before the job ends
 #endif
   if (grouped) __atomic_fetch_add(&grouped_rows, grouped, __ATOMIC_RELAXED);
+  for (int m = 0; m < 4; ++m)
+    if (timed[m]) {
+      __atomic_fetch_add(&job->ns[m], ns[m], __ATOMIC_RELAXED);
+      __atomic_fetch_add(&job->rows[m], timed[m], __ATOMIC_RELAXED);
+    }
   scratch_trim();
   return NULL;
 }
@@ -855,6 +942,46 @@ static void run_job(Job* job, int parallel) {
   pthread_mutex_unlock(&pool.lock);
 }
 
+// The job's mode: the forced one, the one chosen for its plan, or -1 (measure).
+static int row_mode(Job* job) {
+  const int grouping = VECTORS && !job->is_float;
+  const int forced = __atomic_load_n(&forced_mode, __ATOMIC_RELAXED);
+  if (forced >= 0) return grouping ? forced : forced & MODE_NO_AHEAD;
+  const int64_t key[5] = {job->is_float, job->H, job->W * job->C, job->h, job->ky};
+  memcpy(job->key, key, sizeof(key));
+  pthread_mutex_lock(&tuning.lock);
+  const Tuning* s = tuning_find_locked(key);
+  const int mode = s ? s->mode : -1;
+  pthread_mutex_unlock(&tuning.lock);
+  return mode;
+}
+
+// Adds a measuring job's times to its plan's; chooses the plan's mode once every
+// mode it may take has summed TUNE_ROWS rows (the plan's first job not counted).
+static void tune_record(const Job* job) {
+  const int grouping = VECTORS && !job->is_float;
+  pthread_mutex_lock(&tuning.lock);
+  Tuning* s = tuning_find_locked(job->key);
+  if (!s) {
+    s = &tuning.slot[tuning.next];
+    tuning.next = (tuning.next + 1) % TUNE_SLOTS;
+    memset(s, 0, sizeof(*s));
+    memcpy(s->key, job->key, sizeof(s->key));
+    s->used = 1, s->mode = -1;
+  }
+  if (s->mode < 0 && ++s->jobs > 1) {
+    int best = -1, enough = 1;
+    for (int m = 0; m < 4; ++m) {
+      if (!grouping && (m & MODE_GROUPS)) continue;
+      s->ns[m] += job->ns[m], s->rows[m] += job->rows[m];
+      if (s->rows[m] < TUNE_ROWS) enough = 0;
+      else if (best < 0 || s->ns[m] * s->rows[best] < s->ns[best] * s->rows[m]) best = m;
+    }
+    if (enough && best >= 0) s->mode = best, ++tuning.chosen;
+  }
+  pthread_mutex_unlock(&tuning.lock);
+}
+
 // Returns a message, or NULL when every index lies in [0, extent).
 static const char* check_indices(const int32_t* index, int64_t count, int64_t extent) {
   for (int64_t i = 0; i < count; ++i)
@@ -955,7 +1082,9 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
   job.tasks = job.n * job.tasks_per_image;
   // Below ~1 M multiply-adds another thread costs more than it saves.
   const int64_t work = job.n * job.h * (job.ky * job.W + job.kx * job.w) * job.C;
+  job.mode = row_mode(&job);
   run_job(&job, work >= (1 << 20) && job.tasks > 1 && thread_budget() > 1);
+  if (job.mode < 0 && !job.failed) tune_record(&job);
   if (job.failed) {
     TF_SetStatus(status, TF_RESOURCE_EXHAUSTED, "KrlResampleTaps: out of memory for a row buffer.");
     TF_OpKernelContext_Failure(ctx, status);
