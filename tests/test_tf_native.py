@@ -3,6 +3,7 @@ the same pixels as the XLA passes, TensorFlow's kernels and the dense matmul;
 gradients; bad taps refused; never inside an exported SavedModel; the XLA
 programs when the op cannot be built."""
 
+import functools
 import json
 import os
 import subprocess
@@ -181,44 +182,65 @@ def test_grouped_rows_equal_rows_summed_one_by_one(channels, shape, size, method
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-def test_row_mode_is_measured_per_plan_then_kept(dtype):
-    """By default each plan's way of summing rows is measured: while the plan is new its
-    tasks take the modes in turn (uint8: all four, float32: with and without look-ahead),
-    then the fastest is kept; the values never change, and another plan is measured on
-    its own."""
+def test_row_mode_is_measured_per_class_of_plan_then_kept(dtype):
+    """By default the way of summing rows is measured per class of plan: while a class is
+    new its tasks take the modes in turn (uint8: all four, float32: with and without
+    look-ahead), then the fastest is kept; the values never change. A plan with other
+    sizes in the same class (row bytes within a factor of 2, taps within sqrt 2, rows
+    starting in as many L1 sets) takes the kept mode; another class is measured anew."""
     library = native.pool()
     library.krl_set_row_mode(-1)
     library.krl_reset_row_modes()
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (4, 300, 320, 3)).astype(dtype)
-    plan = taps_lib.plan(300, 320, (60, 64), "bilinear", True, "stretch", 1.0)
-    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
-    key = (int(dtype == np.float32), 300, 320 * 3, 60, args[0].shape[-1])
+
+    def args(out_rows, images=images):
+        plan = taps_lib.plan(*images.shape[1:3], (out_rows, 64), "bilinear", True, "stretch",
+                             1.0)
+        return [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+
+    first = args(60)  # 11 taps
+    mode_of = functools.partial(library.krl_row_mode_of, int(dtype == np.float32))
     try:
         library.krl_set_row_mode(0)
-        want = _bits(native.run(tf.constant(images), *args).numpy())
+        want = _bits(native.run(tf.constant(images), *first).numpy())
         library.krl_set_row_mode(-1)
-        assert library.krl_row_mode_of(*key) == -2  # forced calls measure nothing
+        assert mode_of(960, first[0].shape[-1]) == -2  # forced calls measure nothing
         grouped = library.krl_grouped_rows()
         calls = 0
-        while library.krl_row_mode_of(*key) < 0:
-            np.testing.assert_array_equal(_bits(native.run(tf.constant(images), *args).numpy()),
+        while mode_of(960, first[0].shape[-1]) < 0:
+            np.testing.assert_array_equal(_bits(native.run(tf.constant(images), *first).numpy()),
                                           want)
             calls += 1
             assert calls < 40, "no mode chosen"
         # 240 rows a call, one mode in 2 or 4 tasks, 256 rows each, the first call not counted
         assert calls >= (6 if dtype == np.uint8 else 4), calls
         assert (library.krl_grouped_rows() > grouped) == (dtype == np.uint8)
-        chosen = library.krl_row_mode_of(*key)
+        chosen = mode_of(960, first[0].shape[-1])
         assert chosen in ((0, 1, 2, 3) if dtype == np.uint8 else (0, 2))
         assert library.krl_row_modes_chosen() == 1
         for _ in range(3):  # kept: no more measuring
-            np.testing.assert_array_equal(_bits(native.run(tf.constant(images), *args).numpy()),
+            np.testing.assert_array_equal(_bits(native.run(tf.constant(images), *first).numpy()),
                                           want)
-            assert library.krl_row_mode_of(*key) == chosen
-        other = taps_lib.plan(300, 320, (50, 64), "bilinear", True, "stretch", 1.0)
-        native.run(tf.constant(images), *[tf.constant(other[k]) for k in ("iy", "wy", "ix", "wx")])
-        assert library.krl_row_mode_of(key[0], 300, 960, 50, other["iy"].shape[-1]) == -1
+            assert mode_of(960, first[0].shape[-1]) == chosen
+        # 300 x 328 rows to 62: the same class (984 bytes, 10 taps, 8 row starts in a page)
+        wider = np.concatenate([images, images[:, :, :8]], axis=2)
+        same = args(62, wider)
+        np.testing.assert_array_equal(
+            _bits(native.run(tf.constant(wider), *same).numpy()),
+            _bits(_forced(library, 0, lambda: native.run(tf.constant(wider), *same).numpy())))
+        assert library.krl_row_modes_chosen() == 1 and mode_of(984, same[0].shape[-1]) == chosen
+        other = args(20)  # 31 taps: another class, measured on its own
+        native.run(tf.constant(images), *other)
+        assert mode_of(960, other[0].shape[-1]) == -1
+    finally:
+        library.krl_set_row_mode(-1)
+
+
+def _forced(library, mode, fn):
+    library.krl_set_row_mode(mode)
+    try:
+        return fn()
     finally:
         library.krl_set_row_mode(-1)
 

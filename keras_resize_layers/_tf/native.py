@@ -142,10 +142,10 @@ def pool():
     `krl_stream_threshold()` / `krl_set_stream_threshold(bytes)` (-1: never, 0: always),
     how rows are summed: `krl_set_row_mode(m)` forces one of the four ways that give the
     same values (0; 1: uint8 rows in groups; 2: no look-ahead prefetch; 3: both; -1,
-    the default: measured per plan, see docs/cpu_op.md), `krl_grouped_rows()` counts the output
-    rows summed in groups, `krl_row_modes_chosen()` the plans measured since
-    `krl_reset_row_modes()`, and `krl_row_mode_of(is_float, H, W * C, h, K)` gives a plan's
-    mode (-1 while measuring, -2 unseen).
+    the default: measured per class of plan, see docs/cpu_op.md), `krl_grouped_rows()`
+    counts the output rows summed in groups, `krl_row_modes_chosen()` the classes measured
+    since `krl_reset_row_modes()`, and `krl_row_mode_of(is_float, W * C, K)` gives the
+    mode of plans with rows of W * C values and K taps (-1 while measuring, -2 unseen).
     The op is loaded first (a library opened by ctypes first registers no op module)."""
     _library()
     return _ctypes_library()
@@ -163,7 +163,7 @@ def _ctypes_library():
     library.krl_set_row_mode.argtypes = [ctypes.c_int]
     library.krl_grouped_rows.restype = ctypes.c_int64
     library.krl_row_modes_chosen.restype = ctypes.c_int64
-    library.krl_row_mode_of.argtypes = [ctypes.c_int64] * 5
+    library.krl_row_mode_of.argtypes = [ctypes.c_int64] * 3
     return library
 
 

@@ -14,7 +14,7 @@
 // four vectors of sums at a time, reading the integer input directly and
 // fetching the rows ahead slice by slice; uint8 rows also four output rows at a
 // time, each input row widened once: `rows_grouped`; which of these ways is fastest
-// is measured per plan on the host: `row_mode`); the columns pass reads the float
+// is measured per class of plan on the host: `row_mode`); the columns pass reads the float
 // rows of 16 output rows at once with AVX-512, 8 with AVX2, one without, several
 // pixels' sums at a time. Tasks of one image's 16 / 8 rows are
 // shared by the calling thread and one process-wide pool of threads (at most
@@ -65,7 +65,7 @@ typedef struct {
   uint8_t* out8;   // uint8 output (rounded half to even, saturated), or NULL
   int64_t tasks_per_image, tasks, next;  // `next`: shared task counter
   int mode;         // how rows are summed (MODE_* bits), or -1: each mode timed in turn
-  int64_t key[5];   // the plan's rows, for `row_mode` / `tune_record`
+  int64_t key[4];   // the plan's class (`plan_class`), for `row_mode` / `tune_record`
   int64_t ns[4], rows[4];  // with mode -1: time spent and rows summed per mode
   int failed;
   int active;  // threads inside `worker` for this job (guarded by pool.lock)
@@ -202,13 +202,15 @@ static inline int64_t effective_taps(const float* w, int64_t k, int trim) {
 // is fastest depends on the host's caches more than on the code: on one 2-core VM
 // groups were 1.66x faster at 4096 -> 224, on another 2.2x slower (4096-pixel rows
 // alias in L1), and look-ahead helped one-by-one rows at 1024 and hurt at 4096
-// (BUILD_NOTES). So each plan's mode is measured where it runs: while a plan (rows'
-// shape) is new, its tasks take the modes in turn and time their rows pass; after
-// TUNE_ROWS output rows per mode (the plan's first call not counted: it warms
-// buffers), the fastest per row is kept for every later call of that plan.
+// (BUILD_NOTES). So the mode is measured where it runs, per class of plan (input,
+// row length and taps to within a factor of 2 and sqrt 2, and how many L1 sets the
+// rows' starts fall in: `plan_class`), so that photos of many sizes share a few
+// measurements: while a class is new, its tasks take the modes in turn and time their
+// rows pass; after TUNE_ROWS output rows per mode (the class's first call not counted:
+// it warms buffers), the fastest per row is kept for every later call of the class.
 #define MODE_GROUPS 1
 #define MODE_NO_AHEAD 2
-#define TUNE_SLOTS 64  // plans remembered; the oldest makes way
+#define TUNE_SLOTS 64  // classes remembered; the oldest makes way
 #define TUNE_ROWS 256
 static int forced_mode = -1;  // -1: measured per plan; 0-3: this mode everywhere
 static int64_t grouped_rows = 0;  // output rows summed in groups, ever (for tests)
@@ -217,8 +219,22 @@ void krl_set_row_mode(int mode) {
 }
 int64_t krl_grouped_rows(void) { return __atomic_load_n(&grouped_rows, __ATOMIC_RELAXED); }
 
+// A plan's class: float input, floor(log2(bytes per row)), floor(2 log2(taps)), and
+// in how many of the 64-byte line positions of a 4 KiB page (the L1 set index) the
+// starts of consecutive rows fall, at most 16: 1 for 4096 x 3 uint8 rows (each
+// summed row evicts the last from a 12-way set), 2 for 2048 x 3.
+static void plan_class(int64_t is_float, int64_t wc, int64_t ky, int64_t* key) {
+  const int64_t bytes = wc * (is_float ? 4 : 1), r = bytes % 4096;
+  const int64_t low = r ? (r & -r) : 4096;  // gcd(r, 4096)
+  const int t = 63 - __builtin_clzll((unsigned long long)(ky > 0 ? ky : 1));
+  key[0] = is_float;
+  key[1] = 63 - __builtin_clzll((unsigned long long)(bytes > 0 ? bytes : 1));
+  key[2] = 2 * t + (ky * ky >= ((int64_t)2 << (2 * t)));
+  key[3] = 4096 / low < 16 ? 4096 / low : 16;
+}
+
 typedef struct {
-  int64_t key[5];  // is_float, H, W * C, h, ky
+  int64_t key[4];  // `plan_class`
   int64_t jobs, ns[4], rows[4];
   int mode;  // -1 while measuring
   int used;
@@ -227,7 +243,7 @@ static struct {
   pthread_mutex_t lock;
   Tuning slot[TUNE_SLOTS];
   int next;
-  int64_t chosen;  // modes chosen since the last reset (for tests)
+  int64_t chosen;  // classes whose mode was chosen since the last reset (for tests)
 } tuning = {PTHREAD_MUTEX_INITIALIZER};
 
 int64_t krl_row_modes_chosen(void) {
@@ -251,9 +267,11 @@ static Tuning* tuning_find_locked(const int64_t* key) {
   return NULL;
 }
 
-// The mode chosen for a plan with these rows, -1 while measuring, -2 unseen (tests).
-int krl_row_mode_of(int64_t is_float, int64_t H, int64_t wc, int64_t h, int64_t ky) {
-  const int64_t key[5] = {is_float, H, wc, h, ky};
+// The mode chosen for plans of this class (rows of wc values, ky taps), -1 while
+// measuring, -2 unseen (tests).
+int krl_row_mode_of(int64_t is_float, int64_t wc, int64_t ky) {
+  int64_t key[4];
+  plan_class(is_float, wc, ky, key);
   pthread_mutex_lock(&tuning.lock);
   const Tuning* s = tuning_find_locked(key);
   const int mode = s ? s->mode : -2;
@@ -942,22 +960,21 @@ static void run_job(Job* job, int parallel) {
   pthread_mutex_unlock(&pool.lock);
 }
 
-// The job's mode: the forced one, the one chosen for its plan, or -1 (measure).
+// The job's mode: the forced one, the one chosen for its plan's class, or -1 (measure).
 static int row_mode(Job* job) {
   const int grouping = VECTORS && !job->is_float;
   const int forced = __atomic_load_n(&forced_mode, __ATOMIC_RELAXED);
   if (forced >= 0) return grouping ? forced : forced & MODE_NO_AHEAD;
-  const int64_t key[5] = {job->is_float, job->H, job->W * job->C, job->h, job->ky};
-  memcpy(job->key, key, sizeof(key));
+  plan_class(job->is_float, job->W * job->C, job->ky, job->key);
   pthread_mutex_lock(&tuning.lock);
-  const Tuning* s = tuning_find_locked(key);
+  const Tuning* s = tuning_find_locked(job->key);
   const int mode = s ? s->mode : -1;
   pthread_mutex_unlock(&tuning.lock);
   return mode;
 }
 
-// Adds a measuring job's times to its plan's; chooses the plan's mode once every
-// mode it may take has summed TUNE_ROWS rows (the plan's first job not counted).
+// Adds a measuring job's times to its class's; chooses the class's mode once every
+// mode it may take has summed TUNE_ROWS rows (the class's first job not counted).
 static void tune_record(const Job* job) {
   const int grouping = VECTORS && !job->is_float;
   pthread_mutex_lock(&tuning.lock);
