@@ -72,7 +72,8 @@ def measure(sizes, trials, calls=3):
             report["sizes"].append(dict(
                 source=size, batch=batch,
                 megapixels_per_s={MODES[m]: summary(r) for m, r in rates.items()},
-                chosen=MODES.get(library.krl_row_mode_of(0, size * 3, _taps(size)), "not measured"),
+                chosen=MODES.get(library.krl_row_mode_of(0, size * 3, _taps(size)),
+                                 "not measured"),
                 measured_over_groups=summary(measured / forced[1]),
                 measured_over_fastest=summary(measured / forced.max(axis=0))))
     finally:

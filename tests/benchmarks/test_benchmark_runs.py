@@ -418,3 +418,18 @@ def test_a_flag_two_benchmarks_define_is_defined_once():
     plain = [(name, module) for name, sites in shared.items() for module, once in sites
              if not once]
     assert not plain, plain
+
+
+def test_row_modes_times_each_mode_and_names_the_one_the_op_kept():
+    from benchmarks import row_modes
+
+    report = row_modes.measure([300], trials=2, calls=1)
+    (row,) = report["sizes"]
+    assert row["source"] == 300 and row["batch"] == 128
+    assert set(row["megapixels_per_s"]) == set(row_modes.MODES.values())
+    assert all(0 < r["min"] <= r["median"] <= r["max"] for r in row["megapixels_per_s"].values())
+    # the warm-up round's calls let the op measure this plan's class and keep a mode
+    assert row["chosen"] in [row_modes.MODES[m] for m in range(4)]
+    for key in ("measured_over_groups", "measured_over_fastest"):
+        assert 0 < row[key]["min"] <= row[key]["median"] <= row[key]["max"]
+    assert row["measured_over_fastest"]["max"] <= row["measured_over_groups"]["max"]
