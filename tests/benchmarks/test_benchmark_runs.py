@@ -433,3 +433,14 @@ def test_row_modes_times_each_mode_and_names_the_one_the_op_kept():
     for key in ("measured_over_groups", "measured_over_fastest"):
         assert 0 < row[key]["min"] <= row[key]["median"] <= row[key]["max"]
     assert row["measured_over_fastest"]["max"] <= row["measured_over_groups"]["max"]
+
+
+def test_decode_branches_rates_each_variant_against_the_bare_decode():
+    from benchmarks import decode_branches
+
+    report = decode_branches.measure(trials=1, images=64)
+    assert report["images"] == 64
+    assert set(report["images_per_s"]) == set(report["over_bare"]) == {
+        "bare", "ratio switch", "If, empty else", "If, rare formats in else", "decode_image"}
+    assert report["over_bare"]["bare"]["median"] == 1.0
+    assert all(r["median"] > 0 for r in report["over_bare"].values())
