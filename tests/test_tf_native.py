@@ -130,6 +130,39 @@ def test_streamed_outputs_hold_the_same_values(dtype, channels, shape, size):
         np.testing.assert_array_equal(streamed, stored)
 
 
+
+def test_ops_in_tf_data_are_buffered_and_stream_past_l2_with_the_same_values():
+    """A tf.data function's op is marked `buffered` (its output waits in a buffer), so
+    float32 outputs over one core's L2 are streamed there; outside tf.data the op is
+    not marked. The values equal the eager op's, bit for bit."""
+    library = native.pool()
+    threshold = library.krl_stream_threshold()
+    buffered = library.krl_buffered_stream_threshold()
+    assert buffered == -1 if threshold < 0 else 0 <= buffered <= threshold
+    rng = np.random.default_rng(5)
+    images = (rng.random((4, 256, 256, 3)) * 255).astype(np.uint8)
+    plan = taps_lib.plan(256, 256, (224, 224), "bilinear", True, "stretch", 1.0)
+    args = [tf.constant(plan[k]) for k in ("iy", "wy", "ix", "wx")]
+    marks = []
+
+    def resize(batch):
+        out = native.run(batch, *args)
+        marks.append(out.op.get_attr("buffered"))
+        return out
+
+    try:
+        library.krl_set_stream_threshold(1 << 40)  # only `buffered` outputs can stream
+        assert library.krl_buffered_stream_threshold() in (1 << 40, buffered)
+        in_data = next(iter(tf.data.Dataset.from_tensors(images).map(resize))).numpy()
+        in_function = tf.function(resize)(tf.constant(images)).numpy()
+    finally:
+        library.krl_set_stream_threshold(threshold)
+    assert marks == [True, False]
+    eager = native.run(tf.constant(images), *args).numpy()
+    np.testing.assert_array_equal(_bits(in_data), _bits(eager))
+    np.testing.assert_array_equal(_bits(in_function), _bits(eager))
+
+
 def _bits(array):
     return array.view(np.uint32) if array.dtype == np.float32 else array
 

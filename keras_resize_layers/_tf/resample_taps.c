@@ -20,7 +20,8 @@
 // shared by the calling thread and one process-wide pool of threads (at most
 // `krl_set_max_threads` - 1, started once), never threads per call. uint8 inputs
 // skip each output's trailing zero-weight taps; float32 outputs over half the
-// last-level cache are written with streaming stores.
+// last-level cache, or (attribute `buffered`: a tf.data function's, which waits in a
+// buffer) over one core's L2, are written with streaming stores.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -833,9 +834,10 @@ int krl_pool_size(void) {
 
 static int64_t stream_threshold = -2;  // bytes; -1: never; -2: not yet read from the CPU
 
-// The largest cache level's size as Linux describes it (sysfs; glibc's sysconf read
-// 320 MiB for this 2-core VM's 32 MiB L3 from CPUID), else sysconf's, else 0.
-static int64_t last_level_cache(void) {
+// The size of cache `want` (2: L2; 0: the largest level) as Linux describes it (sysfs;
+// glibc's sysconf read 320 MiB for a 2-core VM's 32 MiB L3 from CPUID), else sysconf's,
+// else 0.
+static int64_t cache_size(int want) {
   int64_t bytes = 0;
   int best = 0;
   for (int i = 0; i < 16; ++i) {
@@ -853,13 +855,13 @@ static int64_t last_level_cache(void) {
     if (!f) continue;
     const int got_size = fscanf(f, "%lld%c", &size, &unit);
     fclose(f);
-    if (got != 1 || got_size < 1 || level < best) continue;
+    if (got != 1 || got_size < 1 || level < best || (want && level != want)) continue;
     best = level;
     bytes = size * (unit == 'K' ? 1024 : unit == 'M' ? 1 << 20 : unit == 'G' ? 1 << 30 : 1);
   }
 #ifdef _SC_LEVEL3_CACHE_SIZE
-  if (bytes <= 0) bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  if (bytes <= 0) bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (bytes <= 0 && !want) bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  if (bytes <= 0 && want != 3) bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
 #endif
   return bytes > 0 ? bytes : 0;
 }
@@ -872,7 +874,7 @@ void krl_set_stream_threshold(int64_t bytes) {
 int64_t krl_stream_threshold(void) {
   int64_t t = __atomic_load_n(&stream_threshold, __ATOMIC_RELAXED);
   if (t == -2) {
-    const int64_t llc = last_level_cache();
+    const int64_t llc = cache_size(0);
     t = LANES && llc > 0 ? llc / 2 : -1;  // unknown cache, or no vector stores: never
     int64_t unset = -2;
     __atomic_compare_exchange_n(&stream_threshold, &unset, t, 0, __ATOMIC_RELAXED,
@@ -880,6 +882,20 @@ int64_t krl_stream_threshold(void) {
     t = __atomic_load_n(&stream_threshold, __ATOMIC_RELAXED);
   }
   return t;
+}
+
+// The threshold for outputs that wait in a buffer before they are read (a tf.data
+// function's: by then they have left every cache): one core's L2, or the threshold
+// above where that is lower (-1, never, when streaming is off).
+static int64_t l2_bytes = -2;
+int64_t krl_buffered_stream_threshold(void) {
+  const int64_t t = krl_stream_threshold();
+  int64_t l2 = __atomic_load_n(&l2_bytes, __ATOMIC_RELAXED);
+  if (l2 == -2) {
+    l2 = cache_size(2);
+    __atomic_store_n(&l2_bytes, l2, __ATOMIC_RELAXED);
+  }
+  return t < 0 || l2 <= 0 || t < l2 ? t : l2;
 }
 
 static int thread_budget(void) {
@@ -1006,16 +1022,23 @@ static const char* check_indices(const int32_t* index, int64_t count, int64_t ex
   return NULL;
 }
 
-// The kernel's state: its `out_type` (TF_FLOAT or TF_UINT8).
+// The kernel's state: its `out_type` (TF_FLOAT or TF_UINT8) and `buffered`.
+typedef struct {
+  TF_DataType out_type;
+  TF_Bool buffered;
+} Kernel;
+
 static void* create(TF_OpKernelConstruction* ctx) {
-  TF_DataType* out_type = (TF_DataType*)malloc(sizeof(TF_DataType));
+  Kernel* kernel = (Kernel*)malloc(sizeof(Kernel));
   TF_Status* status = TF_NewStatus();
-  if (out_type) {
-    TF_OpKernelConstruction_GetAttrType(ctx, "out_type", out_type, status);
-    if (TF_GetCode(status) != TF_OK) *out_type = TF_FLOAT;
+  if (kernel) {
+    TF_OpKernelConstruction_GetAttrType(ctx, "out_type", &kernel->out_type, status);
+    if (TF_GetCode(status) != TF_OK) kernel->out_type = TF_FLOAT;
+    TF_OpKernelConstruction_GetAttrBool(ctx, "buffered", &kernel->buffered, status);
+    if (TF_GetCode(status) != TF_OK) kernel->buffered = 0;
   }
   TF_DeleteStatus(status);
-  return out_type;
+  return kernel;
 }
 static void destroy(void* kernel) { free(kernel); }
 
@@ -1077,7 +1100,7 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
     fail(ctx, status, "KrlResampleTaps: out of memory for the kernel's state.");
     goto done;
   }
-  const int u8 = *(TF_DataType*)kernel == TF_UINT8;
+  const int u8 = ((Kernel*)kernel)->out_type == TF_UINT8;
   int64_t dims[4] = {job.n, job.h, job.w, job.C};
   out = TF_AllocateOutput(ctx, 0, u8 ? TF_UINT8 : TF_FLOAT, dims, 4,
                           (u8 ? 1 : sizeof(float)) * job.n * job.h * job.w * job.C, status);
@@ -1091,7 +1114,8 @@ static void compute(void* kernel, TF_OpKernelContext* ctx) {
     job.out8 = (uint8_t*)TF_TensorData(out);
   else
     job.out = (float*)TF_TensorData(out);
-  const int64_t threshold = krl_stream_threshold();
+  const int64_t threshold =
+      ((Kernel*)kernel)->buffered ? krl_buffered_stream_threshold() : krl_stream_threshold();
   job.trim = !job.is_float;
   job.stream = !u8 && threshold >= 0 &&
                (int64_t)sizeof(float) * job.n * job.h * job.w * job.C >= threshold;
@@ -1156,6 +1180,7 @@ __attribute__((constructor)) static void register_op(void) {
   TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder("KrlResampleTaps");
   TF_OpDefinitionBuilderAddAttr(op, "T: {uint8, float}");
   TF_OpDefinitionBuilderAddAttr(op, "out_type: {float, uint8} = DT_FLOAT");
+  TF_OpDefinitionBuilderAddAttr(op, "buffered: bool = false");
   TF_OpDefinitionBuilderAddInput(op, "images: T");
   TF_OpDefinitionBuilderAddInput(op, "iy: int32");
   TF_OpDefinitionBuilderAddInput(op, "wy: float");
