@@ -130,7 +130,6 @@ def test_streamed_outputs_hold_the_same_values(dtype, channels, shape, size):
         np.testing.assert_array_equal(streamed, stored)
 
 
-
 def test_ops_in_tf_data_are_buffered_and_stream_past_l2_with_the_same_values():
     """A tf.data function's op is marked `buffered` (its output waits in a buffer), so
     float32 outputs over one core's L2 are streamed there; outside tf.data the op is

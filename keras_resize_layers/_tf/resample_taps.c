@@ -861,7 +861,7 @@ static int64_t cache_size(int want) {
   }
 #ifdef _SC_LEVEL3_CACHE_SIZE
   if (bytes <= 0 && !want) bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  if (bytes <= 0 && want != 3) bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (bytes <= 0) bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
 #endif
   return bytes > 0 ? bytes : 0;
 }
