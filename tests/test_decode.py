@@ -42,6 +42,26 @@ def test_jpeg_dct_downscale_keeps_the_target_covered(photos, size, expected):
     assert out.shape[0] >= size[0] and out.shape[1] >= size[1]
 
 
+@pytest.mark.parametrize("size", [(224, 224), (150, 200), (1, 9), (17, 1), (1, 1), (2, 2)])
+def test_jpeg_ratio_index_is_the_largest_ratio_libjpeg_keeps_covering(size):
+    """Against libjpeg's rounding written out (a side of h at scale 1/r is ceil(h / r)), for
+    a static size and the same size as a tensor, at each side next to a ratio's edge, and others from 1 to 60,000."""
+    edges = [r * (t - 1) + d for r in decode.RATIOS for t in size for d in (-1, 0, 1, 2)]
+    sides = np.unique(np.clip(edges + list(range(1, 1800, 13)) + [4000, 8191, 60000], 1, None))
+    h, w = np.meshgrid(sides, np.unique(np.clip(edges + [1, 3, 500, 4000], 1, None)),
+                       indexing="ij")
+    shapes = np.stack([h.ravel(), w.ravel(), np.full(h.size, 3)], 1)
+    expected = np.zeros(len(shapes), int)
+    for i, r in enumerate(decode.RATIOS):
+        fits = (-(-shapes[:, 0] // r) >= size[0]) & (-(-shapes[:, 1] // r) >= size[1])
+        expected[fits] = i
+    for given in (size, tf.constant(size)):
+        got = tf.data.Dataset.from_tensor_slices(shapes).map(
+            lambda shape, s=given: decode.jpeg_ratio_index(None, s, shape),
+            num_parallel_calls=tf.data.AUTOTUNE).batch(len(shapes)).get_single_element()
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
 @pytest.mark.parametrize("contents, message", [
     (b"", "empty"), (b"hello, world", "not an image")])
 def test_bad_bytes_name_the_problem_and_the_element(contents, message):
@@ -110,14 +130,20 @@ def test_inspect_reads_headers_only(photos, index, ok, reason, size):
     assert (int(h), int(w)) == size
 
 
-def test_max_pixels_refuses_before_decoding(photos):
+@pytest.mark.parametrize("size", [None, (32, 32)])
+def test_max_pixels_refuses_before_decoding(photos, size):
     jpeg = encode(photos["chelsea"], "JPEG")
     png = encode(photos["chelsea"], "PNG")
-    for contents in (jpeg, png):
-        with pytest.raises(tf.errors.InvalidArgumentError, match="exceeds max_pixels=1000"):
-            decode.decode_image(contents, name="a.img", max_pixels=1000)
-        assert decode.decode_image(contents, max_pixels=300 * 451).shape == (300, 451, 3)
-        assert decode.decode_image(contents, max_pixels=None).shape == (300, 451, 3)
+    full = (300, 451) if size is None else (38, 57)  # 1/8 scale of a JPEG; PNG: full size
+    for contents, shape in ((jpeg, full), (png, (300, 451))):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"(?s)a\.img.*300,? 451.*exceeds max_pixels=1000"
+                           if contents is jpeg else "(?s)a.img.*exceeds max_pixels=1000"):
+            decode.decode_image(contents, size, name="a.img", max_pixels=1000)
+        assert decode.decode_image(contents, size, max_pixels=300 * 451).shape[:2] == shape
+        with pytest.raises(tf.errors.InvalidArgumentError, match="max_pixels=135299"):
+            decode.decode_image(contents, size, max_pixels=300 * 451 - 1)  # one pixel over
+        assert decode.decode_image(contents, size, max_pixels=None).shape[:2] == shape
     assert "max_pixels=1000" in decode.reason_of_failure(png, 1000).numpy().decode()
 
 
