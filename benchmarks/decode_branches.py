@@ -12,15 +12,19 @@ way), rounds rotating the variants' order:
   four `decode_jpeg`s in a `tf.switch_case`;
 - `If, empty else`: that switch inside `_compat.unlowered_cond` with a one-op other branch;
 - `If, rare formats in else`: the other branch calls the BMP / animated WebP decoder only;
-- `decode_image`: the library's decoder.
+- `decode_image`: the library's decoder;
+- `bare, fast-start map` and `decode_image, fast-start map`: both in the map that
+  `batched_decode_and_resize` builds (`_compat.fast_start_map`: no grappler pass).
 
     python -m benchmarks.decode_branches [--trials=7] [--output_dir=results]
 
 Reports images/s per variant (median of the rounds) and each over `bare` per round,
-median (min-max).
+median (min-max); and the process's CPU time per image (user + system, `getrusage`) over
+its bare decode in the same kind of map, per round, median (min-max).
 """
 
 import os
+import resource
 import time
 
 import numpy as np
@@ -61,12 +65,22 @@ def measure(trials, images=None):
     }
     datasets = {name: source.map(fn, num_parallel_calls=tf.data.AUTOTUNE).padded_batch(32)
                 for name, fn in variants.items()}
+    for name in ("bare", "decode_image"):
+        datasets[f"{name}, fast-start map"] = _compat.fast_start_map(
+            source, variants[name], tf.data.AUTOTUNE).padded_batch(32)
+    cpu_s = {name: [] for name in datasets}
 
-    def one_pass(dataset):
+    def one_pass(dataset, name=None):
+        before = resource.getrusage(resource.RUSAGE_SELF)
         begin = time.perf_counter()
         for _ in dataset:
             pass
-        return time.perf_counter() - begin
+        seconds = time.perf_counter() - begin
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        if name is not None:
+            cpu_s[name].append(after.ru_utime - before.ru_utime + after.ru_stime -
+                               before.ru_stime)
+        return seconds
 
     for dataset in datasets.values():
         one_pass(dataset)
@@ -74,8 +88,12 @@ def measure(trials, images=None):
     names = list(datasets)
     for trial in range(trials):
         for name in names[trial % len(names):] + names[:trial % len(names)]:
-            seconds[name].append(one_pass(datasets[name]))
+            seconds[name].append(one_pass(datasets[name], name))
     bare = np.array(seconds["bare"])
+
+    def cpu_over_bare(name):
+        base = "bare, fast-start map" if name.endswith("fast-start map") else "bare"
+        return summary((np.array(cpu_s[name]) - np.array(cpu_s[base])) / len(jpegs) * 1e3)
 
     def summary(r):
         return dict(median=float(np.median(r)), min=float(np.min(r)), max=float(np.max(r)))
@@ -83,18 +101,23 @@ def measure(trials, images=None):
     return dict(benchmark="decode_branches", date=time.strftime("%Y-%m-%d %H:%M %Z"),
                 cpu_count=os.cpu_count(), images=len(jpegs),
                 images_per_s={n: [len(jpegs) / t for t in s] for n, s in seconds.items()},
-                over_bare={n: summary(bare / np.array(s)) for n, s in seconds.items()})
+                over_bare={n: summary(bare / np.array(s)) for n, s in seconds.items()},
+                cpu_ms_per_image={n: float(np.median(c)) / len(jpegs) * 1e3
+                                  for n, c in cpu_s.items()},
+                cpu_ms_over_bare={n: cpu_over_bare(n) for n in cpu_s})
 
 
 def main(argv):
     del argv
     report = measure(FLAGS.trials)
     report_files.write_json(FLAGS.output_dir, "decode_branches", report)
-    print("| variant | images/s | over bare |\n|---|---|---|")
+    print("| variant | images/s | over bare | CPU ms per image | CPU ms over its bare map |\n"
+          "|---|---|---|---|---|")
     for name, rates in report["images_per_s"].items():
-        r = report["over_bare"][name]
+        r, c = report["over_bare"][name], report["cpu_ms_over_bare"][name]
         print(f"| {name} | {np.median(rates):.0f} | {r['median']:.2f}× "
-              f"({r['min']:.2f}–{r['max']:.2f}) |")
+              f"({r['min']:.2f}–{r['max']:.2f}) | {report['cpu_ms_per_image'][name]:.3f} | "
+              f"{c['median']:+.3f} ({c['min']:+.3f} to {c['max']:+.3f}) |")
 
 
 if __name__ == "__main__":

@@ -440,7 +440,13 @@ def test_decode_branches_rates_each_variant_against_the_bare_decode():
 
     report = decode_branches.measure(trials=1, images=64)
     assert report["images"] == 64
-    assert set(report["images_per_s"]) == set(report["over_bare"]) == {
-        "bare", "ratio switch", "If, empty else", "If, rare formats in else", "decode_image"}
+    assert set(report["images_per_s"]) == set(report["over_bare"]) == set(
+        report["cpu_ms_over_bare"]) == {
+        "bare", "ratio switch", "If, empty else", "If, rare formats in else", "decode_image",
+        "bare, fast-start map", "decode_image, fast-start map"}
     assert report["over_bare"]["bare"]["median"] == 1.0
     assert all(r["median"] > 0 for r in report["over_bare"].values())
+    # Each variant against the bare decode in its own kind of map, pass for pass.
+    assert report["cpu_ms_over_bare"]["bare"]["median"] == 0.0
+    assert report["cpu_ms_over_bare"]["bare, fast-start map"]["median"] == 0.0
+    assert all(c > 0 for c in report["cpu_ms_per_image"].values())
