@@ -576,11 +576,17 @@ def jpeg_shape(contents, name=None, max_pixels=MAX_PIXELS):
     if max_pixels is None:
         return shape
     wide = tf.cast(shape[:2], tf.int64)
-    check = tf.debugging.Assert(tf.reduce_prod(wide) <= int(max_pixels), [
-        "Cannot decode image", _label(name), ": JPEG of (height, width)", wide,
-        f"pixels exceeds max_pixels={int(max_pixels)} (decompression bomb guard)."])
+    check = _jpeg_bomb_assert(tf.reduce_prod(wide) <= int(max_pixels), _label(name), wide,
+                              int(max_pixels))
     with tf.control_dependencies([check]):
         return tf.identity(shape)
+
+
+def _jpeg_bomb_assert(condition, label, hw, limit):
+    """The decompression bomb guard's refusal of a JPEG of `hw` pixels, naming `label`."""
+    return tf.debugging.Assert(condition, [
+        "Cannot decode image", label, ": JPEG of (height, width)", hw,
+        f"pixels exceeds max_pixels={limit} (decompression bomb guard)."])
 
 
 def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_PIXELS):
@@ -616,9 +622,7 @@ def decode_image(contents, size=None, fill_value=0.0, name=None, max_pixels=MAX_
         index = tf.constant(0) if size is None else _ratio_index(hw, size)
         if limit is not None:
             def refuse():
-                with tf.control_dependencies([tf.debugging.Assert(False, [
-                        "Cannot decode image", label, ": JPEG of (height, width)", hw,
-                        f"pixels exceeds max_pixels={limit} (decompression bomb guard)."])]):
+                with tf.control_dependencies([_jpeg_bomb_assert(False, label, hw, limit)]):
                     return tf.zeros([0, 0, 3], tf.uint8)
 
             index = tf.where(tf.reduce_prod(hw) > limit, len(branches), index)
