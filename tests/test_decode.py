@@ -45,7 +45,8 @@ def test_jpeg_dct_downscale_keeps_the_target_covered(photos, size, expected):
 @pytest.mark.parametrize("size", [(224, 224), (150, 200), (1, 9), (17, 1), (1, 1), (2, 2)])
 def test_jpeg_ratio_index_is_the_largest_ratio_libjpeg_keeps_covering(size):
     """Against libjpeg's rounding written out (a side of h at scale 1/r is ceil(h / r)), for
-    a static size and the same size as a tensor, at each side next to a ratio's edge, and others from 1 to 60,000."""
+    a static size and the same size as a tensor, at each side next to a ratio's edge and
+    others from 1 to 60,000."""
     edges = [r * (t - 1) + d for r in decode.RATIOS for t in size for d in (-1, 0, 1, 2)]
     sides = np.unique(np.clip(edges + list(range(1, 1800, 13)) + [4000, 8191, 60000], 1, None))
     h, w = np.meshgrid(sides, np.unique(np.clip(edges + [1, 3, 500, 4000], 1, None)),
